@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document, generated from the declared routes and their msgspec schemas."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from chalicelib.api.routing import ROUTES, ErrorBody, RouteSpec
+from chalicelib.auth.keys import Role
+
+_REF = "#/components/schemas/{name}"
+_ERROR_TEXT = {
+    400: "Invalid input: every bad field is named in error.fields",
+    401: "Missing or invalid API key",
+    403: "The key may not do this",
+    404: "Not found (or not yours)",
+    409: "Conflicts with the current state",
+    422: "Understood but cannot be processed",
+}
+_SECURITY = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}
+
+
+@cache
+def document() -> dict[str, Any]:
+    types: list[Any] = [ErrorBody]
+    for route in ROUTES:
+        types += [t for t in (route.body, route.query, route.response) if t is not None]
+    _, components = msgspec.json.schema_components(types, ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, components)
+    query_types = {r.query.__name__ for r in ROUTES if r.query is not None}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Digital Mall API",
+            "version": "1.0.0",
+            "description": "Storefront, retailer and operator API of the digital mall. Money is integer "
+            "euro cents; shown prices include VAT.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {k: v for k, v in components.items() if k not in query_types},
+            "securitySchemes": {
+                name: {"type": "http", "scheme": "bearer", "description": f"{role.value} API key"}
+                for role, name in _SECURITY.items()
+            },
+        },
+    }
+
+
+def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": f"{route.tag.lower()}_{route.name}",
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": [
+            {
+                "name": p,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"},
+            }
+            for p in route.path_params
+        ],
+        "responses": {},
+    }
+    if route.query is not None:
+        operation["parameters"] += _query_parameters(components[route.query.__name__])
+    if route.auth is not None:
+        operation["security"] = [{_SECURITY[route.auth]: []}]
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(name=route.body.__name__)}}},
+        }
+    success: dict[str, Any] = {"description": "Success"}
+    if route.response is not None:
+        success["content"] = {
+            "application/json": {"schema": {"$ref": _REF.format(name=route.response.__name__)}}
+        }
+    operation["responses"][str(route.status)] = success
+    for status in route.errors:
+        operation["responses"][str(status)] = {
+            "description": _ERROR_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": _REF.format(name="ErrorBody")}}},
+        }
+    return operation
+
+
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        # Optional query fields are "X or null" in JSON Schema; in a query string they are just absent.
+        variants = [s for s in prop.get("anyOf", []) if s.get("type") != "null"]
+        clean = dict(variants[0]) if len(variants) == 1 else dict(prop)
+        if "default" in prop and prop["default"] is not None:
+            clean["default"] = prop["default"]
+        parameters.append({"name": name, "in": "query", "required": name in required, "schema": clean})
+    return parameters

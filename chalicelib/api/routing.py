@@ -1,0 +1,183 @@
+"""Route declaration for every blueprint: parses and authenticates the request, calls the handler, maps
+domain errors to HTTP in this one place, and records each route for the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from chalice import Blueprint, Response
+
+from chalicelib.auth.keys import Role
+from chalicelib.auth.service import authenticate
+from chalicelib.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    Unprocessable,
+)
+from chalicelib.core.ids import looks_like_id
+from chalicelib.core.log import logger
+from chalicelib.core.validation import parse_body, parse_query
+
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (NotAuthenticated, 401),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unprocessable, 422),
+)
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    fields: list[FieldError] | None = None
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(msgspec.Struct):
+    error: ErrorDetail
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    name: str
+    summary: str
+    tag: str
+    auth: Role | None
+    body: type | None
+    query: type | None
+    response: type | None
+    status: int
+    errors: tuple[int, ...]
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def endpoint(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: Role | None = None,
+    body: type | None = None,
+    query: type | None = None,
+    response: type | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declares a route. The handler receives path parameters, then `principal`, `body` and `query` as
+    keyword arguments when the route has them, and returns a msgspec struct (or None for 204)."""
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        implied = {400} if body or query or "{" in path else set()
+        implied |= {401, 403} if auth else set()
+        implied |= {404} if "{" in path else set()
+        spec = RouteSpec(
+            method,
+            path,
+            handler.__name__,
+            summary,
+            tag,
+            auth,
+            body,
+            query,
+            response,
+            status,
+            tuple(sorted(implied | set(errors))),
+        )
+        ROUTES.append(spec)
+
+        def view(**path_params: str) -> Response:
+            request = bp.current_request
+            started = time.perf_counter()
+            logger.append_keys(request_id=(request.context or {}).get("requestId"))
+            try:
+                result = handler(**path_params, **_arguments(spec, request, path_params))
+                response = to_response(spec.status, result)
+            except DomainError as error:
+                response = error_response(error)
+            except Exception:
+                logger.exception("unhandled error", extra={"route": path, "method": method})
+                response = to_response(500, ErrorBody(ErrorDetail("internal_error", "Something went wrong.")))
+            logger.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+
+        view.__name__ = handler.__name__
+        bp.route(path, methods=[method])(view)
+        return handler
+
+    return decorate
+
+
+def _arguments(spec: RouteSpec, request: Any, path_params: dict[str, str]) -> dict[str, Any]:
+    for name, value in path_params.items():
+        if not looks_like_id(value):
+            # A malformed id cannot name anything we store: it is simply not found.
+            raise NotFound(name.removesuffix("_id"), value[:64])
+    kwargs: dict[str, Any] = {}
+    if spec.auth is not None:
+        kwargs["principal"] = authenticate(request.headers.get("authorization"), spec.auth)
+    if spec.body is not None:
+        kwargs["body"] = parse_body(request.raw_body, spec.body)
+    if spec.query is not None:
+        kwargs["query"] = parse_query(request.query_params, spec.query)
+    return kwargs
+
+
+def to_response(status: int, result: Any) -> Response:
+    if result is None:
+        return Response(body="", status_code=204 if status == 200 else status)
+    return Response(
+        body=msgspec.json.encode(result).decode(),
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def status_for(error: DomainError) -> int:
+    return next((status for family, status in STATUS_OF if isinstance(error, family)), 400)
+
+
+def error_response(error: DomainError) -> Response:
+    fields = None
+    if isinstance(error, InvalidInput):
+        fields = [FieldError(p.field, p.message) for p in error.problems]
+    detail = ErrorDetail(error.code, error.message, fields, error.details or None)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    response = to_response(status_for(error), ErrorBody(detail))
+    if headers:
+        response.headers.update(headers)
+    return response

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from chalicelib.core.errors import Conflict, NotFound
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+    def __init__(self, product_id: str) -> None:
+        super().__init__("product", product_id)
+
+
+class VariantNotFound(NotFound):
+    code = "variant_not_found"
+
+    def __init__(self, variant_id: str) -> None:
+        super().__init__("variant", variant_id)
+
+
+class SkuTaken(Conflict):
+    code = "sku_taken"
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__("A SKU is already used by another variant of this shop.", skus=skus)
+
+
+class TooManyVariants(Conflict):
+    code = "too_many_variants"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A product has at most {limit} variants.", limit=limit)
+
+
+class ProductChangedConcurrently(Conflict):
+    code = "product_changed_concurrently"
+
+    def __init__(self, product_id: str) -> None:
+        super().__init__(
+            "The product was changed by another request; read it again and retry.", id=product_id
+        )
+
+
+class StockWouldGoNegative(Conflict):
+    code = "stock_would_go_negative"
+
+    def __init__(self, variant_id: str, stock: int) -> None:
+        super().__init__("Stock cannot go below zero.", variant_id=variant_id, stock=stock)

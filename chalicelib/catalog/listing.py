@@ -1,0 +1,92 @@
+"""Whether and where a product is shown to storefronts.
+
+A product is *listed* when it is active and its shop is active. Listing is written, not computed at read
+time, so that every storefront list is a single Query: a listed product carries the keys of the sparse
+indexes gsi2/gsi3 and has one SearchEntry per word. Everything that changes the inputs (product edits,
+prices, shop rename, suspension) calls `stage_listing` in the same transaction as its own write.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.catalog.models import ProductItem, SearchEntry
+from chalicelib.core.db import transaction
+from chalicelib.core.text import sort_key
+from chalicelib.shop.models import ShopItem
+
+
+def name_key(product: ProductItem) -> str:
+    return f"{sort_key(product.name)}#{product.product_id}"
+
+
+def apply_listing(product: ProductItem, shop_active: bool) -> None:
+    key = name_key(product)
+    product.gsi1pk, product.gsi1sk = f"SHOP#{product.shop_id}#PRODUCTS", key
+    product.listed = bool(product.active and shop_active)
+    if product.listed:
+        product.gsi2pk, product.gsi2sk = f"LISTED#SHOP#{product.shop_id}", key
+        product.gsi3pk, product.gsi3sk = f"LISTED#CAT#{product.category}", key
+    else:
+        product.gsi2pk = product.gsi2sk = product.gsi3pk = product.gsi3sk = None
+
+
+def _entry_keys(product: ProductItem) -> set[tuple[str, str]]:
+    if not product.listed:
+        return set()
+    key = name_key(product)
+    return {SearchEntry.key_for(word, key) for word in product.words}
+
+
+def stage_listing(tx: TransactWrite, product: ProductItem, before: set[tuple[str, str]]) -> None:
+    """Adds the search-entry writes that take the index from `before` (see `entry_keys_of`) to now."""
+    after = _entry_keys(product)
+    for pk, sk in sorted(before - after):
+        tx.delete(SearchEntry(pk, sk))
+    for pk, sk in sorted(after):
+        tx.save(
+            SearchEntry(
+                pk,
+                sk,
+                product_id=product.product_id,
+                shop_id=product.shop_id,
+                shop_name=product.shop_name,
+                name=product.name,
+                category=product.category,
+                vat_rate_bps=product.vat_rate_bps,
+                price_from=product.price_from,
+                price_to=product.price_to,
+                words=list(product.words),
+            )
+        )
+
+
+def entry_keys_of(product: ProductItem) -> set[tuple[str, str]]:
+    """The search entries a stored product has now; take it before changing the product."""
+    return _entry_keys(product)
+
+
+def sync_shop_products(shop: ShopItem) -> int:
+    """Re-lists every product of a shop after the shop was renamed, suspended or reactivated.
+
+    Operator-side fan-out: one transaction per product, each conditional on the product's version, so a
+    concurrent retailer edit makes us re-read rather than overwrite it. Returns the products rewritten.
+    """
+    shop_name = shop.profile.name
+    rewritten = 0
+    for summary in ProductItem.gsi1.query(f"SHOP#{shop.shop_id}#PRODUCTS"):
+        for _attempt in range(3):
+            product = ProductItem.get(*ProductItem.key_for(summary.product_id), consistent_read=True)
+            before = entry_keys_of(product)
+            product.shop_name = shop_name
+            apply_listing(product, shop.active)
+            try:
+                with transaction() as tx:
+                    tx.save(product)
+                    stage_listing(tx, product, before)
+                rewritten += 1
+                break
+            except TransactWriteError:
+                continue
+    return rewritten

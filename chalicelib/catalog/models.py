@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+
+from chalicelib.core.db import MallItem
+
+
+class ProductItem(MallItem, discriminator="product"):
+    """pk = PRODUCT#<id>, sk = PRODUCT; its variants share the partition, so one Query reads both.
+
+    gsi1: SHOP#<shop>#PRODUCTS / <name key>#<id>   all of a shop's products (retailer)
+    gsi2: LISTED#SHOP#<shop> / <name key>#<id>     listed products of a shop (storefront), sparse
+    gsi3: LISTED#CAT#<category> / <name key>#<id>  listed products of a category (storefront), sparse
+    Listed = product active and shop active; see catalog/listing.py.
+    """
+
+    product_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute()
+    shop_name = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    category = UnicodeAttribute()
+    vat_rate_bps = NumberAttribute()
+    active = BooleanAttribute()
+    listed = BooleanAttribute(default=False)
+    price_from = NumberAttribute(default=0)
+    price_to = NumberAttribute(default=0)
+    words = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key_for(product_id: str) -> tuple[str, str]:
+        return f"PRODUCT#{product_id}", "PRODUCT"
+
+
+class VariantItem(MallItem, discriminator="variant"):
+    """pk = PRODUCT#<product id>, sk = VARIANT#<variant id>. `stock` is what can still be sold."""
+
+    variant_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    options = JSONAttribute(default=dict)  # never queried: a small JSON document
+    price_cents = NumberAttribute()
+    stock = NumberAttribute()
+    active = BooleanAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(product_id: str, variant_id: str) -> tuple[str, str]:
+        return f"PRODUCT#{product_id}", f"VARIANT#{variant_id}"
+
+
+class SkuClaim(MallItem, discriminator="sku"):
+    """pk = SHOP#<shop id>, sk = SKU#<SKU upper-cased>: makes a SKU unique within its shop."""
+
+    variant_id = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(shop_id: str, sku: str) -> tuple[str, str]:
+        return f"SHOP#{shop_id}", f"SKU#{sku.upper()}"
+
+
+class SearchEntry(MallItem, discriminator="search_entry"):
+    """pk = WORD#<word>, sk = <name key>#<product id>: one per word of a listed product, carrying the
+    summary a result list shows and every word of the product (a multi-word search filters on them)."""
+
+    product_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute()
+    shop_name = UnicodeAttribute()
+    name = UnicodeAttribute()
+    category = UnicodeAttribute()
+    vat_rate_bps = NumberAttribute()
+    price_from = NumberAttribute()
+    price_to = NumberAttribute()
+    words = ListAttribute(of=UnicodeAttribute)
+
+    @staticmethod
+    def key_for(word: str, name_key: str) -> tuple[str, str]:
+        return f"WORD#{word}", name_key

@@ -1,0 +1,51 @@
+"""Shared fixtures. Functional tests run the real app through chalice.test.Client against moto, with the
+table and bucket created from infra/mall-stack.yaml by moto's CloudFormation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+# Set before anything creates a botocore client: tests never reach AWS.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "STAGE": "test",
+        "TABLE_NAME": "digital-mall-test",
+        "IMAGE_BUCKET": "digital-mall-test-images-123456789012",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+for _var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
+
+
+def deploy_stack(stage: str = "test") -> dict[str, str]:
+    """Creates the stack from the production template; returns its outputs."""
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(
+        StackName=f"digital-mall-{stage}",
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+    )
+    stack = cloudformation.describe_stacks(StackName=f"digital-mall-{stage}")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    with mock_aws():
+        yield deploy_stack()

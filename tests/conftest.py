@@ -28,6 +28,10 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from tools import moto_patches  # noqa: E402
+
+moto_patches.install()
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
 

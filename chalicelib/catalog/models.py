@@ -53,6 +53,7 @@ class VariantItem(MallItem, discriminator="variant"):
     price_cents = NumberAttribute()
     stock = NumberAttribute()
     active = BooleanAttribute()
+    position = NumberAttribute(default=0)  # the retailer's order, for display
     updated_at = UnicodeAttribute()
 
     @staticmethod

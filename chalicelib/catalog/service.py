@@ -69,7 +69,7 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
         created_at=stamp,
         updated_at=stamp,
     )
-    variants = [_new_variant(product, v, stamp) for v in body.variants]
+    variants = [_new_variant(product, v, stamp, i) for i, v in enumerate(body.variants)]
     _derive(product, variants)
     apply_listing(product, shop.active)
     try:
@@ -122,7 +122,7 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
     if len(variants) >= MAX_VARIANTS:
         raise TooManyVariants(MAX_VARIANTS)
     stamp = iso(now())
-    variant = _new_variant(product, body, stamp)
+    variant = _new_variant(product, body, stamp, 1 + max(int(v.position) for v in variants))
     before = entry_keys_of(product)
     variants.append(variant)
     product.updated_at = stamp
@@ -279,7 +279,7 @@ def _check_new_product(body: ProductIn) -> None:
         raise InvalidInput(problems)
 
 
-def _new_variant(product: ProductItem, body: VariantIn, stamp: str) -> VariantItem:
+def _new_variant(product: ProductItem, body: VariantIn, stamp: str, position: int) -> VariantItem:
     variant_id = f"{product.product_id}-{random_token(6)}"
     return VariantItem(
         *VariantItem.key_for(product.product_id, variant_id),
@@ -291,6 +291,7 @@ def _new_variant(product: ProductItem, body: VariantIn, stamp: str) -> VariantIt
         price_cents=body.price_cents,
         stock=body.stock,
         active=body.active,
+        position=position,
         updated_at=stamp,
     )
 
@@ -370,7 +371,7 @@ def _view(product: ProductItem, variants: list[VariantItem]) -> Product:
         vat_rate_bps=int(product.vat_rate_bps),
         currency=CURRENCY,
         active=bool(product.active),
-        variants=[_variant_out(v) for v in sorted(variants, key=lambda v: v.sk)],
+        variants=[_variant_out(v) for v in sorted(variants, key=lambda v: int(v.position))],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

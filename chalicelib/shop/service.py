@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 import msgspec
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -199,7 +199,8 @@ def shops_near(query: NearbyQuery) -> ShopPage:
 def public_view(item: ShopItem, moment: datetime) -> Shop:
     p = item.profile
     week = msgspec.structs.asdict(p.opening_hours)
-    upcoming = hours.next_opening(week, p.closed_dates, p.timezone, moment)
+    open_now = hours.is_open(week, p.closed_dates, p.timezone, moment)
+    upcoming = None if open_now else hours.next_opening(week, p.closed_dates, p.timezone, moment)
     return Shop(
         id=item.shop_id,
         name=p.name,
@@ -214,7 +215,7 @@ def public_view(item: ShopItem, moment: datetime) -> Shop:
         closed_dates=p.closed_dates,
         pickup=p.pickup,
         delivery=p.delivery,
-        open_now=hours.is_open(week, p.closed_dates, p.timezone, moment),
+        open_now=open_now,
         next_opening=iso(upcoming) if upcoming else None,
     )
 
@@ -276,12 +277,8 @@ def _check_profile(profile: ShopProfile) -> None:
     if not hours.is_valid_timezone(profile.timezone):
         problems.append(FieldProblem("timezone", "is not a known IANA time zone"))
     week = msgspec.structs.asdict(profile.opening_hours)
-    problems += [FieldProblem(f"opening_hours.{path}", msg) for path, msg in hours.hours_problems(week)]
-    for i, day in enumerate(profile.closed_dates):
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            problems.append(FieldProblem(f"closed_dates[{i}]", "is not a calendar date"))
+    problems += [FieldProblem(path, msg) for path, msg in hours.hours_problems(week)]
+    problems += [FieldProblem(path, msg) for path, msg in hours.closed_dates_problems(profile.closed_dates)]
     if profile.delivery.enabled and profile.delivery.radius_km <= 0:
         problems.append(FieldProblem("delivery.radius_km", "must be above 0 when delivery is enabled"))
     if not (profile.pickup.enabled or profile.delivery.enabled):

@@ -16,14 +16,18 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.http = client.http
 
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None,
-             raw: bytes | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, key: str | None = None, raw: bytes | None = None
+    ) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        response = getattr(self.http, method.lower())(path, headers=headers, body=payload) \
-            if method != "GET" else self.http.get(path, headers=headers)
+        response = (
+            getattr(self.http, method.lower())(path, headers=headers, body=payload)
+            if method != "GET"
+            else self.http.get(path, headers=headers)
+        )
         text = response.body.decode() if response.body else ""
         return response.status_code, (json.loads(text) if text else None)
 
@@ -51,7 +55,7 @@ def shop_body() -> dict[str, Any]:
 
 
 @pytest.fixture
-def open_shop(api: Api, operator_key: str):  # noqa: ANN201 - a factory
+def open_shop(api: Api, operator_key: str):
     """Opens a demo shop through the operator API; returns (shop, retailer key)."""
 
     def _open(index: int = 0, **overrides: Any) -> tuple[dict[str, Any], str]:

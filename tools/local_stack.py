@@ -1,0 +1,228 @@
+"""`make run`: the whole mall on this machine, no AWS account, no Docker, no internet.
+
+1. a moto server on loopback stands in for DynamoDB and S3;
+2. the stack is created in it from infra/mall-stack.yaml (the production template) by CloudFormation;
+3. the demo mall is seeded through the same service functions the API uses;
+4. `chalice local --no-autoreload` serves the API (stage "local" of .chalice/config.json).
+Ctrl-C stops everything it started. Everything lives in memory, so every run starts from a fresh demo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
+STATE_FILE = ROOT / ".local" / "stack.json"
+STAGE = "local"
+REGION = "eu-west-1"
+
+
+@dataclass
+class StackInfo:
+    api_url: str
+    aws_endpoint: str
+    table_name: str
+    image_bucket: str
+    operator_key: str = ""
+    retailer_key: str = ""
+    retailer_shop_id: str = ""
+    retailer_shop_name: str = ""
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    """What points boto3/botocore (and so PynamoDB) at the moto server instead of AWS."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "STAGE": STAGE,
+        "TABLE_NAME": f"digital-mall-{STAGE}",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.2)
+
+
+def create_stack() -> dict[str, str]:
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    name = f"digital-mall-{STAGE}"
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
+    )
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {name} ended {stack['StackStatus']}")
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def seed_demo(info: StackInfo) -> None:
+    """Opens the demo shops and creates their products through the services the API uses."""
+    from chalicelib.auth.keys import Role
+    from chalicelib.auth.service import Principal, create_operator_key
+    from chalicelib.catalog.schemas import ProductIn
+    from chalicelib.catalog.service import create_product
+    from chalicelib.core.validation import convert
+    from chalicelib.shop.schemas import ShopProfile
+    from chalicelib.shop.service import open_shop
+    from tools.demo_data import demo_products, demo_shops
+
+    info.operator_key = create_operator_key()
+    for index, shop in enumerate(demo_shops()):
+        body = {k: v for k, v in shop.items() if k != "key"}
+        created = open_shop(convert(body, ShopProfile, strict=True))
+        principal = Principal(Role.RETAILER, created.shop.id, True)
+        for product in demo_products(shop["key"]):
+            create_product(principal, convert(product, ProductIn, strict=True))
+        if index == 0:
+            info.retailer_key = created.api_key
+            info.retailer_shop_id = created.shop.id
+            info.retailer_shop_name = created.shop.profile.name
+
+
+@contextlib.contextmanager
+def running_stack(
+    api_port: int, moto_port: int, seed: bool = True, quiet: bool = False
+) -> Iterator[StackInfo]:
+    """Starts moto, the stack and `chalice local`; stops them on exit. Used by `make run` and e2e tests."""
+    from moto.server import ThreadedMotoServer
+
+    from tools import moto_patches
+
+    moto_patches.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call drowns the API's logs
+
+    for port in (api_port, moto_port):
+        if port_in_use(port):
+            raise SystemExit(
+                f"port {port} on 127.0.0.1 is in use: stop what runs there (an earlier make run?)"
+            )
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    os.environ.update(aws_env(endpoint))
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        outputs = create_stack()
+        info = StackInfo(
+            api_url=f"http://127.0.0.1:{api_port}",
+            aws_endpoint=endpoint,
+            table_name=outputs["TableName"],
+            image_bucket=outputs["ImageBucketName"],
+        )
+        if seed:
+            seed_demo(info)
+        chalice = Path(sys.executable).with_name("chalice")
+        api = subprocess.Popen(
+            [
+                str(chalice),
+                "local",
+                "--no-autoreload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(api_port),
+                "--stage",
+                STAGE,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **aws_env(endpoint)},
+            stdout=subprocess.DEVNULL if quiet else None,
+            stderr=subprocess.DEVNULL if quiet else None,
+            start_new_session=True,  # Ctrl-C reaches us; we stop it in order
+        )
+        wait_for_http(f"{info.api_url}/openapi.json")
+        yield info
+    finally:
+        if api is not None:
+            api.terminate()
+            try:
+                api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                api.kill()
+        moto.stop()
+
+
+def _banner(info: StackInfo) -> str:
+    return f"""
+The digital mall runs locally.
+
+  API           {info.api_url}        (OpenAPI: {info.api_url}/openapi.json)
+  AWS (moto)    {info.aws_endpoint}   table {info.table_name}, bucket {info.image_bucket}
+
+  Operator key  {info.operator_key}
+  Retailer key  {info.retailer_key}
+                (shop "{info.retailer_shop_name}", id {info.retailer_shop_id})
+
+  Try:  curl '{info.api_url}/shops/near?lat=51.0543&lng=3.7219&radius_km=2'
+        curl -H 'Authorization: Bearer {info.retailer_key}' {info.api_url}/retailer/shop
+
+The keys are also in {STATE_FILE.relative_to(ROOT)}. Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    api_port = int(os.environ.get("MALL_API_PORT", "8000"))
+    moto_port = int(os.environ.get("MALL_AWS_PORT", "5001"))
+
+    def _stop(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops us like Ctrl-C, also in the middle of seeding
+
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting the local stack (moto, CloudFormation, demo data, chalice local)...", flush=True)
+    try:
+        with running_stack(api_port, moto_port) as info:
+            STATE_FILE.parent.mkdir(exist_ok=True)
+            STATE_FILE.write_text(json.dumps(asdict(info), indent=2))
+            print(_banner(info), flush=True)
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        STATE_FILE.unlink(missing_ok=True)
+    print("Stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

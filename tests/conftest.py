@@ -19,6 +19,8 @@ os.environ.update(
         "TABLE_NAME": "digital-mall-test",
         "IMAGE_BUCKET": "digital-mall-test-images-123456789012",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PAYMENT_GATEWAY": "simulated",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test_not_a_real_secret",
     }
 )
 for _var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):

@@ -18,6 +18,7 @@ _ERROR_TEXT = {
     404: "Not found (or not yours)",
     409: "Conflicts with the current state",
     422: "Understood but cannot be processed",
+    502: "The payment provider failed; nothing was charged or reserved, retry later",
 }
 _SECURITY = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}
 
@@ -69,6 +70,10 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     }
     if route.query is not None:
         operation["parameters"] += _query_parameters(components[route.query.__name__])
+    operation["parameters"] += [
+        {"name": h, "in": "header", "required": True, "schema": {"type": "string", "maxLength": 255}}
+        for h in route.headers
+    ]
     if route.auth is not None:
         operation["security"] = [{_SECURITY[route.auth]: []}]
     if route.body is not None:

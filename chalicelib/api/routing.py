@@ -22,6 +22,7 @@ from chalicelib.core.errors import (
     NotAuthenticated,
     NotFound,
     Unprocessable,
+    UpstreamFailure,
 )
 from chalicelib.core.ids import looks_like_id
 from chalicelib.core.log import logger
@@ -34,6 +35,7 @@ STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Unprocessable, 422),
+    (UpstreamFailure, 502),
 )
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
@@ -67,6 +69,8 @@ class RouteSpec:
     response: type | None
     status: int
     errors: tuple[int, ...]
+    headers: tuple[str, ...] = ()
+    raw_body: bool = False
 
     @property
     def path_params(self) -> list[str]:
@@ -89,9 +93,12 @@ def endpoint(
     response: type | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    headers: tuple[str, ...] = (),
+    raw_body: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declares a route. The handler receives path parameters, then `principal`, `body` and `query` as
-    keyword arguments when the route has them, and returns a msgspec struct (or None for 204)."""
+    """Declares a route. The handler receives path parameters, then `principal`, `body`, `query`,
+    `headers` (the named request headers, lower-case, None when absent) and `raw_body` as keyword
+    arguments when the route declares them, and returns a msgspec struct (or None for 204)."""
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         implied = {400} if body or query or "{" in path else set()
@@ -109,6 +116,8 @@ def endpoint(
             response,
             status,
             tuple(sorted(implied | set(errors))),
+            tuple(h.lower() for h in headers),
+            raw_body,
         )
         ROUTES.append(spec)
 
@@ -154,6 +163,10 @@ def _arguments(spec: RouteSpec, request: Any, path_params: dict[str, str]) -> di
         kwargs["body"] = parse_body(request.raw_body, spec.body)
     if spec.query is not None:
         kwargs["query"] = parse_query(request.query_params, spec.query)
+    if spec.headers:
+        kwargs["headers"] = {name: request.headers.get(name) for name in spec.headers}
+    if spec.raw_body:
+        kwargs["raw_body"] = request.raw_body or b""
     return kwargs
 
 

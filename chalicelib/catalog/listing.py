@@ -11,14 +11,40 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.catalog.models import ProductItem, SearchEntry
-from chalicelib.core.db import transaction
+from chalicelib.catalog import search
+from chalicelib.catalog.models import ProductItem, SearchEntry, VariantItem
+from chalicelib.core.db import MallItem, transaction
 from chalicelib.core.text import sort_key
 from chalicelib.shop.models import ShopItem
 
 
 def name_key(product: ProductItem) -> str:
     return f"{sort_key(product.name)}#{product.product_id}"
+
+
+def product_words(product: ProductItem, variants: list[VariantItem]) -> list[str]:
+    """The words a product is found by: its own texts, its variants' options and its shop's name."""
+    options = [value for v in variants for value in dict(v.options).values()]
+    return search.index_words(product.name, product.category, product.description, product.shop_name, options)
+
+
+def shop_terms_of(shop: ShopItem) -> dict[str, object]:
+    """What a cart and an order need to know of the shop that sells a product."""
+    p = shop.profile
+    return {
+        "name": p.name,
+        "address": f"{p.address.street}, {p.address.postal_code} {p.address.city}",
+        "lat": p.location.lat,
+        "lng": p.location.lng,
+        "timezone": p.timezone,
+        "pickup": p.pickup.enabled,
+        "ready_within_hours": p.pickup.ready_within_hours,
+        "pickup_instructions": p.pickup.instructions,
+        "delivery": p.delivery.enabled,
+        "radius_km": p.delivery.radius_km,
+        "fee_cents": p.delivery.fee_cents,
+        "free_over_cents": p.delivery.free_over_cents,
+    }
 
 
 def apply_listing(product: ProductItem, shop_active: bool) -> None:
@@ -68,18 +94,24 @@ def entry_keys_of(product: ProductItem) -> set[tuple[str, str]]:
 
 
 def sync_shop_products(shop: ShopItem) -> int:
-    """Re-lists every product of a shop after the shop was renamed, suspended or reactivated.
+    """Re-lists every product of a shop after the shop was renamed, changed its fulfilment offer, was
+    suspended or reactivated.
 
     Operator-side fan-out: one transaction per product, each conditional on the product's version, so a
     concurrent retailer edit makes us re-read rather than overwrite it. Returns the products rewritten.
     """
     shop_name = shop.profile.name
+    terms = shop_terms_of(shop)
     rewritten = 0
     for summary in ProductItem.gsi1.query(f"SHOP#{shop.shop_id}#PRODUCTS"):
         for _attempt in range(3):
-            product = ProductItem.get(*ProductItem.key_for(summary.product_id), consistent_read=True)
+            # The whole partition: a rename changes the words, which include the variants' options.
+            items = list(MallItem.query(f"PRODUCT#{summary.product_id}", consistent_read=True))
+            product = next(i for i in items if isinstance(i, ProductItem))
             before = entry_keys_of(product)
             product.shop_name = shop_name
+            product.shop_terms = terms
+            product.words = product_words(product, [i for i in items if isinstance(i, VariantItem)])
             apply_listing(product, shop.active)
             try:
                 with transaction() as tx:

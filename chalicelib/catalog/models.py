@@ -33,6 +33,9 @@ class ProductItem(MallItem, discriminator="product"):
     price_from = NumberAttribute(default=0)
     price_to = NumberAttribute(default=0)
     words = ListAttribute(of=UnicodeAttribute, default=list)
+    # The shop's name and fulfilment offer, copied here (and refreshed by listing.sync_shop_products) so
+    # that pricing a cart reads only product and variant items: one BatchGetItem however many shops.
+    shop_terms = JSONAttribute(default=dict)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()

@@ -15,7 +15,13 @@ from chalicelib.catalog.errors import (
     TooManyVariants,
     VariantNotFound,
 )
-from chalicelib.catalog.listing import apply_listing, entry_keys_of, stage_listing
+from chalicelib.catalog.listing import (
+    apply_listing,
+    entry_keys_of,
+    product_words,
+    shop_terms_of,
+    stage_listing,
+)
 from chalicelib.catalog.models import ProductItem, SearchEntry, SkuClaim, VariantItem
 from chalicelib.catalog.schemas import (
     MAX_VARIANTS,
@@ -33,7 +39,7 @@ from chalicelib.catalog.schemas import (
 )
 from chalicelib.catalog.taxonomy import is_category
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import query_page, transaction
+from chalicelib.core.db import MallItem, query_page, transaction
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.ids import new_id, random_token
 from chalicelib.shop.models import ShopItem
@@ -61,6 +67,7 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
         product_id=product_id,
         shop_id=shop_id,
         shop_name=shop.profile.name,
+        shop_terms=shop_terms_of(shop),
         name=body.name,
         description=body.description,
         category=body.category,
@@ -304,10 +311,7 @@ def _derive(product: ProductItem, variants: list[VariantItem]) -> None:
     """Fields a listing shows without reading variants: price range and search words."""
     prices = [int(v.price_cents) for v in variants if v.active] or [int(v.price_cents) for v in variants]
     product.price_from, product.price_to = min(prices), max(prices)
-    options = [value for v in variants for value in dict(v.options).values()]
-    product.words = search.index_words(
-        product.name, product.category, product.description, product.shop_name, options
-    )
+    product.words = product_words(product, variants)
 
 
 def _save_product(product: ProductItem, before: set[tuple[str, str]]) -> None:
@@ -330,7 +334,9 @@ def _raise_sku_conflict(shop_id: str, skus: list[str], product_id: str) -> None:
 def _load(product_id: str, consistent: bool) -> tuple[ProductItem, list[VariantItem]]:
     product: ProductItem | None = None
     variants: list[VariantItem] = []
-    for item in ProductItem.query(f"PRODUCT#{product_id}", consistent_read=consistent):
+    # Query through the base model: PynamoDB filters a subclass query to its own discriminator, so
+    # ProductItem.query would never return the variants that share the partition.
+    for item in MallItem.query(f"PRODUCT#{product_id}", consistent_read=consistent):
         if isinstance(item, VariantItem):
             variants.append(item)
         elif isinstance(item, ProductItem):

@@ -59,3 +59,9 @@ class Conflict(DomainError):
 
 class Unprocessable(DomainError):
     code = "unprocessable"
+
+
+class UpstreamFailure(DomainError):
+    """A provider we depend on (Stripe) failed; nothing was kept half-done and the request can be retried."""
+
+    code = "upstream_failure"

@@ -137,7 +137,11 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
     shop = _load(shop_id, consistent=True)
     profile = msgspec.structs.replace(shop.profile, **profile_fields(update))
     _check_profile(profile)
-    renamed = profile.name != shop.profile.name
+    before = shop.profile
+    # Products carry the shop's name and fulfilment offer (see catalog.listing.shop_terms_of).
+    relist = (before.name, before.pickup, before.delivery, before.location, before.address) != (
+        profile.name, profile.pickup, profile.delivery, profile.location, profile.address
+    )
     _apply_profile(shop, profile)
     shop.updated_at = iso(now())
     try:
@@ -146,7 +150,7 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise ShopChangedConcurrently(shop_id) from None
         raise
-    if renamed:
+    if relist:
         listing.sync_shop_products(shop)
     return _retailer_view(shop)
 
@@ -162,6 +166,7 @@ def get_shop(shop_id: str) -> Shop:
 
 
 def list_shops(query: ShopListQuery) -> ShopPage:
+    _check_category_filter(query.category)
     condition = ShopItem.categories.contains(query.category) if query.category else None
     items, cursor = query_page(
         ShopItem,
@@ -177,6 +182,7 @@ def list_shops(query: ShopListQuery) -> ShopPage:
 
 
 def shops_near(query: NearbyQuery) -> ShopPage:
+    _check_category_filter(query.category)
     offset = _decode_offset(query.cursor)
     found: list[tuple[float, ShopItem]] = []
     for cell in geo.cell_ranges(query.lat, query.lng, query.radius_km):
@@ -285,6 +291,12 @@ def _check_profile(profile: ShopProfile) -> None:
         problems.append(FieldProblem("pickup.enabled", "a shop offers pickup, delivery or both"))
     if problems:
         raise InvalidInput(problems)
+
+
+def _check_category_filter(category: str | None) -> None:
+    # A typo'd slug would otherwise answer an empty list, indistinguishable from "no such shops".
+    if category is not None and not is_category(category):
+        raise InvalidInput.single("category", "is not a category of the mall")
 
 
 def _encode_offset(offset: int) -> str:

@@ -36,7 +36,7 @@ class Api:
 def api(aws: dict[str, str]) -> Iterator[Api]:
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name="test") as client:
         yield Api(client)
 
 

@@ -1,0 +1,145 @@
+"""Storefront carts, checkout and the customer's order. A cart is reached with its secret token
+(X-Cart-Token), an order with its token (X-Order-Token): customers have no accounts."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import endpoint
+from chalicelib.checkout import cart as carts
+from chalicelib.checkout import service as checkouts
+from chalicelib.checkout.schemas import (
+    Cart,
+    CheckoutIn,
+    CheckoutResult,
+    CreatedCart,
+    FulfilmentIn,
+    LineIn,
+    NewCart,
+    QuantityIn,
+)
+from chalicelib.order import service as orders
+from chalicelib.order.schemas import Order
+
+checkout = Blueprint(__name__)
+TAG = "Cart and checkout"
+CART = ("X-Cart-Token",)
+Headers = dict[str, str | None]
+
+
+@endpoint(
+    checkout,
+    "POST",
+    "/carts",
+    summary="Open a cart (optionally with lines)",
+    tag=TAG,
+    body=NewCart,
+    response=CreatedCart,
+    status=201,
+    errors=(409, 422),
+)
+def create_cart(body: NewCart) -> CreatedCart:
+    return carts.create_cart(body)
+
+
+@endpoint(
+    checkout,
+    "GET",
+    "/carts/{cart_id}",
+    summary="The cart, priced now, per shop",
+    tag=TAG,
+    headers=CART,
+    response=Cart,
+    errors=(401,),
+)
+def get_cart(cart_id: str, headers: Headers) -> Cart:
+    return carts.get_cart(cart_id, headers["x-cart-token"])
+
+
+@endpoint(
+    checkout,
+    "POST",
+    "/carts/{cart_id}/lines",
+    summary="Add units of a variant",
+    tag=TAG,
+    headers=CART,
+    body=LineIn,
+    response=Cart,
+    errors=(401, 409, 422),
+)
+def add_line(cart_id: str, headers: Headers, body: LineIn) -> Cart:
+    return carts.add_line(cart_id, headers["x-cart-token"], body)
+
+
+@endpoint(
+    checkout,
+    "PUT",
+    "/carts/{cart_id}/lines/{variant_id}",
+    summary="Set a line's quantity",
+    tag=TAG,
+    headers=CART,
+    body=QuantityIn,
+    response=Cart,
+    errors=(401, 409),
+)
+def set_quantity(cart_id: str, variant_id: str, headers: Headers, body: QuantityIn) -> Cart:
+    return carts.set_quantity(cart_id, headers["x-cart-token"], variant_id, body.quantity)
+
+
+@endpoint(
+    checkout,
+    "DELETE",
+    "/carts/{cart_id}/lines/{variant_id}",
+    summary="Remove a line",
+    tag=TAG,
+    headers=CART,
+    response=Cart,
+    errors=(401, 409),
+)
+def remove_line(cart_id: str, variant_id: str, headers: Headers) -> Cart:
+    return carts.remove_line(cart_id, headers["x-cart-token"], variant_id)
+
+
+@endpoint(
+    checkout,
+    "PUT",
+    "/carts/{cart_id}/shops/{shop_id}/fulfilment",
+    summary="Choose pickup in store or local delivery for one shop's part",
+    tag=TAG,
+    headers=CART,
+    body=FulfilmentIn,
+    response=Cart,
+    errors=(401, 409, 422),
+)
+def set_fulfilment(cart_id: str, shop_id: str, headers: Headers, body: FulfilmentIn) -> Cart:
+    return carts.set_fulfilment(cart_id, headers["x-cart-token"], shop_id, body)
+
+
+@endpoint(
+    checkout,
+    "POST",
+    "/carts/{cart_id}/checkout",
+    summary="Reserve stock, create the order and its payment (idempotent per Idempotency-Key)",
+    tag=TAG,
+    headers=(*CART, "Idempotency-Key"),
+    body=CheckoutIn,
+    response=CheckoutResult,
+    status=201,
+    errors=(401, 409, 422, 502),
+)
+def checkout_cart(cart_id: str, headers: Headers, body: CheckoutIn) -> CheckoutResult:
+    return checkouts.checkout(cart_id, headers["x-cart-token"], headers["idempotency-key"], body)
+
+
+@endpoint(
+    checkout,
+    "GET",
+    "/orders/{order_id}",
+    summary="The customer's order, status per shop",
+    tag=TAG,
+    headers=("X-Order-Token",),
+    response=Order,
+    errors=(401,),
+)
+def get_order(order_id: str, headers: Headers) -> Order:
+    return orders.customer_order(order_id, headers["x-order-token"])

@@ -1,0 +1,41 @@
+"""Retailer API: a shop's part of customers' orders."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import endpoint
+from chalicelib.auth.keys import Role
+from chalicelib.auth.service import Principal
+from chalicelib.order import service as orders
+from chalicelib.order.schemas import SubOrder, SubOrderListQuery, SubOrderPage
+
+retailer_orders = Blueprint(__name__)
+TAG = "Retailer"
+
+
+@endpoint(
+    retailer_orders,
+    "GET",
+    "/retailer/orders",
+    summary="My shop's sub-orders, newest first",
+    tag=TAG,
+    auth=Role.RETAILER,
+    query=SubOrderListQuery,
+    response=SubOrderPage,
+)
+def my_orders(principal: Principal, query: SubOrderListQuery) -> SubOrderPage:
+    return orders.shop_sub_orders(principal, query)
+
+
+@endpoint(
+    retailer_orders,
+    "GET",
+    "/retailer/orders/{order_id}",
+    summary="My shop's part of one order",
+    tag=TAG,
+    auth=Role.RETAILER,
+    response=SubOrder,
+)
+def my_order(principal: Principal, order_id: str) -> SubOrder:
+    return orders.shop_sub_order(principal, order_id)

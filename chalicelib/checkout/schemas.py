@@ -1,0 +1,132 @@
+"""Cart and checkout on the wire."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from chalicelib.core.types import Id, Latitude, Longitude
+from chalicelib.shop.schemas import Address, Email, Phone
+
+Quantity = Annotated[int, Meta(ge=1, le=99, description="Units of this variant, 1 to 99")]
+
+
+class NewCart(Struct, forbid_unknown_fields=True):
+    """Nothing is needed to open a cart; lines can be sent at once."""
+
+    lines: Annotated[list[LineIn], Meta(max_length=25)] = []
+
+
+class LineIn(Struct, forbid_unknown_fields=True):
+    variant_id: Id
+    quantity: Quantity
+
+
+class QuantityIn(Struct, forbid_unknown_fields=True):
+    quantity: Quantity
+
+
+class DeliveryAddress(Struct, forbid_unknown_fields=True):
+    """Where to deliver. Storefronts geocode the address; the mall checks the shop's delivery radius."""
+
+    street: Annotated[str, Meta(min_length=1, max_length=200)]
+    postal_code: Annotated[str, Meta(pattern=r"^[0-9A-Za-z -]{2,12}$")]
+    city: Annotated[str, Meta(min_length=1, max_length=100)]
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+    lat: Latitude
+    lng: Longitude
+
+
+class Contact(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    phone: Phone
+
+
+class FulfilmentIn(Struct, forbid_unknown_fields=True):
+    method: Literal["pickup", "delivery"]
+    address: DeliveryAddress | None = None
+    contact: Contact | None = None
+
+
+class CheckoutIn(Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class VatOut(Struct):
+    rate_bps: int
+    gross_cents: int
+    vat_cents: int
+
+
+class CartLine(Struct):
+    variant_id: Id
+    product_id: Id
+    shop_id: Id
+    name: str
+    sku: str
+    options: dict[str, str]
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+    vat_rate_bps: int
+    vat_cents: int
+    available: int
+    problem: str | None
+
+
+class FulfilmentOut(Struct):
+    method: str
+    available_methods: list[str]
+    delivery_fee_cents: int
+    address: DeliveryAddress | None
+    contact: Contact | None
+    ready_within_hours: int | None
+    pickup_address: str
+    problem: str | None
+
+
+class CartShop(Struct):
+    shop_id: Id
+    shop_name: str
+    fulfilment: FulfilmentOut
+    lines: list[CartLine]
+    subtotal_cents: int
+    delivery_fee_cents: int
+    total_cents: int
+    vat: list[VatOut]
+
+
+class Cart(Struct):
+    id: Id
+    status: str
+    currency: str
+    shops: list[CartShop]
+    subtotal_cents: int
+    delivery_fees_cents: int
+    total_cents: int
+    vat: list[VatOut]
+    line_count: int
+    ready_for_checkout: bool
+    problems: list[str]
+    order_id: str | None
+
+
+class CreatedCart(Struct):
+    cart: Cart
+    cart_token: Annotated[str, Meta(description="Send as X-Cart-Token on every call for this cart")]
+
+
+class CheckoutResult(Struct):
+    order_id: Id
+    order_token: Annotated[str, Meta(description="Send as X-Order-Token to read the order")]
+    payment_intent_id: str
+    client_secret: Annotated[str, Meta(description="Confirm the payment with Stripe.js")]
+    status: str
+    total_cents: int
+    currency: str
+    hold_until: str
+
+
+# Address is re-exported for callers that build pickup details.
+__all__ = ["Address"]

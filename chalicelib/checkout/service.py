@@ -1,0 +1,285 @@
+"""Checkout: one DynamoDB transaction reserves stock for every line and writes the order with one
+sub-order per shop; then one Stripe PaymentIntent is created for the total.
+
+Idempotency: the cart records the Idempotency-Key, a fingerprint of the request and the order it
+produced, in the same transaction. A retry with the same key and request replays the result (creating the
+PaymentIntent if the first attempt died before it, with the same Stripe idempotency key); the same key with
+another request is a 422; another key on a checked-out cart is a 409. Calls: GetItem cart, BatchGetItem
+catalogue, the transaction, the Stripe call, UpdateItem order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict
+
+import msgspec
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.catalog.models import VariantItem
+from chalicelib.checkout.cart import Snapshot, load_cart, load_snapshot, price
+from chalicelib.checkout.errors import (
+    CartChangedConcurrently,
+    CartClosed,
+    CartEmpty,
+    CartNotReady,
+    IdempotencyKeyReused,
+    InsufficientStock,
+)
+from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem
+from chalicelib.checkout.pricing import LineProblem, PricedCart
+from chalicelib.checkout.schemas import CheckoutIn, CheckoutResult
+from chalicelib.core.clock import iso, now
+from chalicelib.core.db import transaction
+from chalicelib.core.errors import InvalidInput
+from chalicelib.core.ids import new_id
+from chalicelib.core.log import logger
+from chalicelib.order.models import EXPIRY_PARTITION, PENDING_PAYMENT, OrderItem, SubOrderItem
+from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, token_digest
+from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{8,255}$")
+
+
+def checkout(
+    cart_id: str, cart_token: str | None, idempotency_key: str | None, body: CheckoutIn
+) -> CheckoutResult:
+    if not idempotency_key or not _KEY_PATTERN.match(idempotency_key):
+        raise InvalidInput.single(
+            "Idempotency-Key", "send a unique key of 8-255 letters, digits or _:.- per checkout"
+        )
+    cart = load_cart(cart_id, cart_token)
+    assert cart_token is not None
+    fingerprint = _fingerprint(cart, body)
+    if cart.checkout_key is not None:
+        return _replay(cart, cart_token, idempotency_key, fingerprint)
+    if cart.status != OPEN:
+        raise CartClosed(cart_id, cart.order_id)
+    if not cart.lines:
+        raise CartEmpty()
+    snapshot = load_snapshot([line["variant_id"] for line in cart.lines], consistent=True)
+    priced, fulfilment_problems = price(cart, snapshot)
+    _refuse_unless_ready(priced, fulfilment_problems)
+
+    order, subs = _build_order(cart, cart_token, body, priced, snapshot)
+    try:
+        with transaction() as tx:
+            for line in priced.lines:
+                c = line.catalog
+                tx.update(
+                    VariantItem(*VariantItem.key_for(c.product_id, c.variant_id)),
+                    actions=[VariantItem.stock.add(-line.quantity)],
+                    # The reservation: never below zero, whatever other checkouts do meanwhile.
+                    condition=(VariantItem.stock >= line.quantity) & (VariantItem.active == True),  # noqa: E712
+                )
+            tx.save(order, condition=OrderItem.pk.does_not_exist())
+            for sub in subs:
+                tx.save(sub, condition=SubOrderItem.pk.does_not_exist())
+            tx.update(
+                cart,
+                actions=[
+                    CartItem.status.set(CHECKED_OUT),
+                    CartItem.checkout_key.set(idempotency_key),
+                    CartItem.checkout_fingerprint.set(fingerprint),
+                    CartItem.order_id.set(order.order_id),
+                    CartItem.updated_at.set(order.created_at),
+                ],
+                condition=CartItem.checkout_key.does_not_exist(),
+            )
+    except TransactWriteError:
+        return _explain_failed_reservation(cart, cart_token, idempotency_key, fingerprint, priced)
+    return _attach_payment(order, cart_token)
+
+
+def _attach_payment(order: OrderItem, cart_token: str) -> CheckoutResult:
+    """Creates (or, on a replay, finds again) the PaymentIntent; a provider failure releases the stock."""
+    try:
+        intent = gateway().create_payment_intent(
+            amount_cents=int(order.total_cents),
+            currency=order.currency,
+            transfer_group=order.order_id,
+            metadata={"order_id": order.order_id, "cart_id": order.cart_id},
+            idempotency_key=f"checkout:{order.order_id}",
+        )
+    except Exception as exc:
+        # Whatever went wrong (Stripe down, credentials missing), the customer cannot pay this order:
+        # give the stock back and reopen the cart so a retry starts clean.
+        cancel_unpaid(order.order_id, reason="payment_provider_failed", reopen_cart=True)
+        if isinstance(exc, PaymentProviderFailed):
+            raise
+        logger.exception("payment intent creation failed", extra={"order_id": order.order_id})
+        raise PaymentProviderFailed("create") from None
+    if order.payment_intent_id != intent.id:
+        order.update(
+            actions=[
+                OrderItem.payment_intent_id.set(intent.id),
+                OrderItem.client_secret.set(intent.client_secret),
+            ],
+            add_version_condition=False,
+        )
+    return CheckoutResult(
+        order_id=order.order_id,
+        order_token=order_token(cart_token, order.order_id),
+        payment_intent_id=intent.id,
+        client_secret=intent.client_secret,
+        status=order.status,
+        total_cents=int(order.total_cents),
+        currency=order.currency,
+        hold_until=order.hold_until,
+    )
+
+
+def _replay(cart: CartItem, cart_token: str, key: str, fingerprint: str) -> CheckoutResult:
+    if cart.checkout_key != key:
+        raise CartClosed(cart.cart_id, cart.order_id)
+    if cart.checkout_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    assert cart.order_id is not None
+    order = OrderItem.get(*OrderItem.key_for(cart.order_id), consistent_read=True)
+    if order.payment_intent_id and order.client_secret:
+        return CheckoutResult(
+            order_id=order.order_id,
+            order_token=order_token(cart_token, order.order_id),
+            payment_intent_id=order.payment_intent_id,
+            client_secret=order.client_secret,
+            status=order.status,
+            total_cents=int(order.total_cents),
+            currency=order.currency,
+            hold_until=order.hold_until,
+        )
+    if order.status != PENDING_PAYMENT:
+        raise CartClosed(cart.cart_id, cart.order_id)
+    return _attach_payment(order, cart_token)
+
+
+def _explain_failed_reservation(
+    cart: CartItem, cart_token: str, key: str, fingerprint: str, priced: PricedCart
+) -> CheckoutResult:
+    """The transaction was cancelled: a concurrent checkout of this cart, stock taken meanwhile, or the
+    cart edited. Work out which from the current state (error path only) and raise accordingly."""
+    current = load_cart(cart.cart_id, cart_token)
+    if current.checkout_key is not None:
+        return _replay(current, cart_token, key, fingerprint)
+    snapshot = load_snapshot([line.catalog.variant_id for line in priced.lines], consistent=True)
+    short = []
+    for line in priced.lines:
+        now_line = snapshot.lines.get(line.catalog.variant_id)
+        available = now_line.stock if now_line and now_line.sellable else 0
+        if available < line.quantity:
+            short.append(_shortage(line.catalog.variant_id, line.catalog.sku, line.quantity, available))
+    if short:
+        raise InsufficientStock(short)
+    raise CartChangedConcurrently(cart.cart_id)
+
+
+def _shortage(variant_id: str, sku: str, requested: int, available: int) -> dict[str, object]:
+    available = max(0, available)
+    return {
+        "variant_id": variant_id,
+        "sku": sku,
+        "requested": requested,
+        "available": available,
+        "short_by": requested - available,
+    }
+
+
+def _refuse_unless_ready(priced: PricedCart, fulfilment_problems: dict[str, str | None]) -> None:
+    stock = [
+        line
+        for line in priced.problems
+        if line.problem in (LineProblem.OUT_OF_STOCK, LineProblem.INSUFFICIENT_STOCK)
+    ]
+    if stock:
+        raise InsufficientStock(
+            [
+                _shortage(line.catalog.variant_id, line.catalog.sku, line.quantity, line.catalog.stock)
+                for line in stock
+            ]
+        )
+    problems = [f"{line.catalog.variant_id}:{line.problem}" for line in priced.problems]
+    problems += [f"{key}:{value}" for key, value in fulfilment_problems.items() if value]
+    if problems:
+        raise CartNotReady(problems)
+
+
+def _fingerprint(cart: CartItem, body: CheckoutIn) -> str:
+    payload = {"lines": cart.lines, "fulfilment": cart.fulfilment, "checkout": msgspec.to_builtins(body)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _build_order(
+    cart: CartItem, cart_token: str, body: CheckoutIn, priced: PricedCart, snapshot: Snapshot
+) -> tuple[OrderItem, list[SubOrderItem]]:
+    stamp = now()
+    created = iso(stamp)
+    hold_until = iso(stamp + hold_duration())
+    order_id = new_id("ord")
+    order = OrderItem(
+        *OrderItem.key_for(order_id),
+        order_id=order_id,
+        cart_id=cart.cart_id,
+        status=PENDING_PAYMENT,
+        email=body.email,
+        subtotal_cents=priced.subtotal_cents,
+        delivery_fees_cents=priced.delivery_fees_cents,
+        total_cents=priced.total_cents,
+        vat=[asdict(v) for v in priced.vat],
+        token_digest=token_digest(order_token(cart_token, order_id)),
+        shop_ids=[shop.terms.shop_id for shop in priced.shops],
+        reservations=[[ln.catalog.product_id, ln.catalog.variant_id, ln.quantity] for ln in priced.lines],
+        hold_until=hold_until,
+        created_at=created,
+        updated_at=created,
+        gsi3pk=EXPIRY_PARTITION,
+        gsi3sk=f"{hold_until}#{order_id}",
+    )
+    subs = []
+    for shop in priced.shops:
+        terms = snapshot.terms[shop.terms.shop_id]
+        choice = cart.fulfilment.get(shop.terms.shop_id) or {}
+        fulfilment: dict[str, object] = {"method": shop.fulfilment.value}
+        if shop.fulfilment.value == "pickup":
+            fulfilment["pickup"] = {
+                "address": terms["address"],
+                "ready_within_hours": terms["ready_within_hours"],
+                "instructions": terms["pickup_instructions"],
+            }
+        else:
+            fulfilment["address"] = choice.get("address")
+            fulfilment["contact"] = choice.get("contact")
+        sub = SubOrderItem(
+            *SubOrderItem.key_for(order_id, shop.terms.shop_id),
+            order_id=order_id,
+            shop_id=shop.terms.shop_id,
+            shop_name=shop.terms.shop_name,
+            status=PENDING_PAYMENT,
+            email=body.email,
+            fulfilment=fulfilment,
+            lines=[
+                {
+                    "variant_id": ln.catalog.variant_id,
+                    "product_id": ln.catalog.product_id,
+                    "name": ln.catalog.name,
+                    "sku": ln.catalog.sku,
+                    "options": ln.catalog.options,
+                    "quantity": ln.quantity,
+                    "unit_price_cents": ln.catalog.unit_price_cents,
+                    "total_cents": ln.total_cents,
+                    "vat_rate_bps": ln.catalog.vat_rate_bps,
+                    "vat_cents": ln.vat_cents,
+                }
+                for ln in shop.lines
+            ],
+            subtotal_cents=shop.subtotal_cents,
+            delivery_fee_cents=shop.delivery_fee_cents,
+            total_cents=shop.total_cents,
+            vat=[asdict(v) for v in shop.vat],
+            history=[{"at": created, "by": "customer", "from": None, "to": PENDING_PAYMENT}],
+            created_at=created,
+            updated_at=created,
+        )
+        sub.index_for_status()
+        subs.append(sub)
+    return order, subs

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+
+from chalicelib.core.db import MallItem
+
+PENDING_PAYMENT = "pending_payment"
+PAID = "paid"
+CANCELLED = "cancelled"
+# Only orders waiting for payment are in the expiry index (gsi3 is sparse).
+EXPIRY_PARTITION = "HOLDS#pending_payment"
+
+
+class OrderItem(MallItem, discriminator="order"):
+    """pk = ORDER#<id>, sk = ORDER. The customer's single payment for a cart spanning several shops.
+
+    gsi3: HOLDS#pending_payment / <hold_until>#<id> while the stock hold is alive, for the expiry job.
+    """
+
+    order_id = UnicodeAttribute()
+    cart_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    email = UnicodeAttribute()
+    currency = UnicodeAttribute(default="EUR")
+    subtotal_cents = NumberAttribute()
+    delivery_fees_cents = NumberAttribute()
+    total_cents = NumberAttribute()
+    vat = JSONAttribute()  # [{"rate_bps", "gross_cents", "vat_cents"}]
+    token_digest = UnicodeAttribute()
+    shop_ids = ListAttribute(of=UnicodeAttribute)
+    # [[product_id, variant_id, quantity]]: what checkout took from stock, so a release needs no reads.
+    reservations = JSONAttribute()
+    hold_until = UnicodeAttribute()
+    payment_intent_id = UnicodeAttribute(null=True)
+    client_secret = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key_for(order_id: str) -> tuple[str, str]:
+        return f"ORDER#{order_id}", "ORDER"
+
+
+class SubOrderItem(MallItem, discriminator="sub_order"):
+    """pk = ORDER#<order id>, sk = SUB#<shop id>: one shop's part of an order, handled by that shop.
+
+    gsi1: SHOP#<shop>#SUBORDERS#<status> / <created_at>#<order id>   the shop's sub-orders by status
+    gsi2: SHOP#<shop>#SUBORDERS / <created_at>#<order id>            all of the shop's sub-orders
+    Both are read newest first.
+    """
+
+    order_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute()
+    shop_name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    email = UnicodeAttribute()
+    fulfilment = JSONAttribute()  # {"method", "address", "contact", "pickup": {...}}
+    lines = JSONAttribute()  # each line keeps its price, VAT rate and VAT amount as sold
+    subtotal_cents = NumberAttribute()
+    delivery_fee_cents = NumberAttribute()
+    total_cents = NumberAttribute()
+    vat = JSONAttribute()
+    history = JSONAttribute(default=list)  # [{"at", "by", "from", "to"}]
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(order_id: str, shop_id: str) -> tuple[str, str]:
+        return f"ORDER#{order_id}", f"SUB#{shop_id}"
+
+    def index_for_status(self) -> None:
+        self.gsi1pk = f"SHOP#{self.shop_id}#SUBORDERS#{self.status}"
+        self.gsi1sk = f"{self.created_at}#{self.order_id}"
+        self.gsi2pk = f"SHOP#{self.shop_id}#SUBORDERS"
+        self.gsi2sk = f"{self.created_at}#{self.order_id}"

@@ -1,0 +1,74 @@
+"""Orders on the wire: the customer's view (whole order) and a shop's view (its sub-order)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+
+from chalicelib.checkout.schemas import VatOut
+from chalicelib.core.types import Cursor, Id, Limit
+
+
+class OrderLine(Struct):
+    variant_id: Id
+    product_id: Id
+    name: str
+    sku: str
+    options: dict[str, str]
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+    vat_rate_bps: int
+    vat_cents: int
+
+
+class StatusChange(Struct):
+    at: str
+    by: str
+    from_status: str | None
+    to_status: str
+
+
+class SubOrder(Struct):
+    order_id: Id
+    shop_id: Id
+    shop_name: str
+    status: str
+    fulfilment: dict[str, Any]
+    lines: list[OrderLine]
+    subtotal_cents: int
+    delivery_fee_cents: int
+    total_cents: int
+    vat: list[VatOut]
+    history: list[StatusChange]
+    created_at: str
+    updated_at: str
+    customer_email: str | None = None  # shown to the shop that must contact the customer
+
+
+class Order(Struct):
+    id: Id
+    status: str
+    currency: str
+    email: str
+    subtotal_cents: int
+    delivery_fees_cents: int
+    total_cents: int
+    vat: list[VatOut]
+    shops: list[SubOrder]
+    payment_intent_id: str | None
+    hold_until: str
+    created_at: str
+    updated_at: str
+
+
+class SubOrderPage(Struct):
+    items: list[SubOrder]
+    next_cursor: str | None
+
+
+class SubOrderListQuery(Struct, forbid_unknown_fields=True):
+    status: Annotated[str, Meta(pattern=r"^[a-z_]{3,30}$")] | None = None
+    limit: Limit = 20
+    cursor: Cursor | None = None

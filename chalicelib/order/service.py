@@ -1,0 +1,297 @@
+"""Orders after checkout: payment outcome, expiry of stock holds, and reading orders.
+
+Every state change is one DynamoDB transaction that is conditional on the state it leaves, so a retried
+webhook, a duplicate delivery or the expiry job racing a payment can never apply a change twice: the loser's
+condition fails and it sees the outcome instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.auth.service import Principal
+from chalicelib.catalog.models import VariantItem
+from chalicelib.checkout.models import OPEN, CartItem
+from chalicelib.checkout.schemas import VatOut
+from chalicelib.core.clock import iso, now
+from chalicelib.core.db import MallItem, query_page, transaction
+from chalicelib.core.log import logger
+from chalicelib.core.validation import convert
+from chalicelib.order.errors import BadOrderToken, OrderNotFound
+from chalicelib.order.models import (
+    CANCELLED,
+    EXPIRY_PARTITION,
+    PAID,
+    PENDING_PAYMENT,
+    OrderItem,
+    SubOrderItem,
+)
+from chalicelib.order.schemas import Order, OrderLine, StatusChange, SubOrder, SubOrderListQuery, SubOrderPage
+from chalicelib.payment.models import ProcessedEvent
+
+EVENT_TTL = timedelta(days=30)
+
+
+def hold_duration() -> timedelta:
+    return timedelta(minutes=int(os.environ.get("CHECKOUT_HOLD_MINUTES", "30")))
+
+
+def order_token(cart_token: str, order_id: str) -> str:
+    """Derived from the cart's secret, so a replayed checkout returns the same token without storing it."""
+    return "ot_" + hmac.new(cart_token.encode(), order_id.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A provider event whose effect must happen once: recorded in the transaction that applies it."""
+
+    event_id: str
+    event_type: str
+
+    def item(self, outcome: str) -> ProcessedEvent:
+        stamp = now()
+        return ProcessedEvent(
+            *ProcessedEvent.key_for(self.event_id),
+            event_type=self.event_type,
+            outcome=outcome,
+            processed_at=iso(stamp),
+            expires_at=int((stamp + EVENT_TTL).timestamp()),
+        )
+
+
+def load_order(order_id: str, consistent: bool = True) -> tuple[OrderItem, list[SubOrderItem]]:
+    order: OrderItem | None = None
+    subs: list[SubOrderItem] = []
+    for item in MallItem.query(f"ORDER#{order_id}", consistent_read=consistent):
+        if isinstance(item, OrderItem):
+            order = item
+        elif isinstance(item, SubOrderItem):
+            subs.append(item)
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order, subs
+
+
+# --- payment outcome --------------------------------------------------------------------------------
+
+
+def mark_paid(order_id: str, event: EventRecord | None, by: str = "stripe") -> str:
+    """pending_payment → paid for the order and every sub-order: the held stock is now sold."""
+    order, subs = load_order(order_id)
+    if order.status != PENDING_PAYMENT:
+        outcome = "already_paid" if order.status == PAID else f"ignored_{order.status}"
+        if order.status == CANCELLED:
+            # Paid after the hold expired and the stock went back on sale: an operator must refund it.
+            logger.error("payment succeeded for a cancelled order", extra={"order_id": order_id})
+            outcome = "paid_after_cancel"
+        return _record_only(event, outcome)
+    try:
+        with transaction() as tx:
+            _transition(tx, order, subs, PAID, by)
+            if event:
+                tx.save(event.item("paid"), condition=ProcessedEvent.pk.does_not_exist())
+    except TransactWriteError:
+        return _after_race(order_id, event)
+    return "paid"
+
+
+def cancel_unpaid(
+    order_id: str,
+    reason: str,
+    event: EventRecord | None = None,
+    reopen_cart: bool = False,
+    by: str = "system",
+) -> str:
+    """pending_payment → cancelled, giving every held unit back to stock in the same transaction."""
+    order, subs = load_order(order_id)
+    if order.status != PENDING_PAYMENT:
+        return _record_only(event, f"ignored_{order.status}")
+    try:
+        with transaction() as tx:
+            _transition(tx, order, subs, CANCELLED, by, reason=reason)
+            for product_id, variant_id, quantity in order.reservations:
+                tx.update(
+                    VariantItem(*VariantItem.key_for(product_id, variant_id)),
+                    actions=[VariantItem.stock.add(int(quantity))],
+                    condition=VariantItem.pk.exists(),
+                )
+            if reopen_cart:
+                # The checkout failed before the customer could pay: the cart becomes usable again.
+                tx.update(
+                    CartItem(*CartItem.key_for(order.cart_id)),
+                    actions=[
+                        CartItem.status.set(OPEN),
+                        CartItem.checkout_key.remove(),
+                        CartItem.checkout_fingerprint.remove(),
+                        CartItem.order_id.remove(),
+                    ],
+                    condition=CartItem.order_id == order_id,
+                    add_version_condition=False,
+                )
+            if event:
+                tx.save(event.item("cancelled"), condition=ProcessedEvent.pk.does_not_exist())
+    except TransactWriteError:
+        return _after_race(order_id, event)
+    return "cancelled"
+
+
+def _transition(
+    tx: TransactWrite, order: OrderItem, subs: list[SubOrderItem], to: str, by: str, reason: str | None = None
+) -> None:
+    stamp = iso(now())
+    actions = [
+        OrderItem.status.set(to),
+        OrderItem.updated_at.set(stamp),
+        OrderItem.gsi3pk.remove(),
+        OrderItem.gsi3sk.remove(),
+    ]
+    if reason:
+        actions.append(OrderItem.cancel_reason.set(reason))
+    tx.update(order, actions=actions, condition=OrderItem.status == order.status)
+    for sub in subs:
+        before = sub.status
+        sub.status = to
+        sub.index_for_status()
+        history = [*sub.history, {"at": stamp, "by": by, "from": before, "to": to}]
+        tx.update(
+            sub,
+            actions=[
+                SubOrderItem.status.set(to),
+                SubOrderItem.gsi1pk.set(sub.gsi1pk),
+                SubOrderItem.history.set(history),
+                SubOrderItem.updated_at.set(stamp),
+            ],
+            condition=SubOrderItem.status == before,
+        )
+
+
+def _record_only(event: EventRecord | None, outcome: str) -> str:
+    if event is None:
+        return outcome
+    try:
+        event.item(outcome).save(condition=ProcessedEvent.pk.does_not_exist())
+    except Exception as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        return "duplicate"
+    return outcome
+
+
+def _after_race(order_id: str, event: EventRecord | None) -> str:
+    """A transaction lost a race: either the event was already processed or the order moved on."""
+    if event is not None:
+        try:
+            ProcessedEvent.get(*ProcessedEvent.key_for(event.event_id), consistent_read=True)
+            return "duplicate"
+        except ProcessedEvent.DoesNotExist:
+            pass
+    order, _ = load_order(order_id)
+    return _record_only(event, f"ignored_{order.status}")
+
+
+# --- expiry -----------------------------------------------------------------------------------------
+
+
+def expire_holds(moment: datetime | None = None, limit: int = 100) -> list[tuple[str, str]]:
+    """Cancels orders still waiting for payment after their hold, found through the sparse expiry index.
+
+    The PaymentIntent is cancelled first: if Stripe says it already succeeded, the order is paid instead.
+    Safe to run concurrently and repeatedly.
+    """
+    from chalicelib.payment.gateway import gateway
+
+    cutoff = iso(moment or now())
+    results = []
+    expired = OrderItem.gsi3.query(EXPIRY_PARTITION, OrderItem.gsi3sk < f"{cutoff}~", limit=limit)
+    for order in expired:
+        outcome = None
+        if order.payment_intent_id:
+            intent = gateway().cancel_payment_intent(
+                order.payment_intent_id, idempotency_key=f"cancel:{order.order_id}"
+            )
+            if intent.status == "succeeded":
+                outcome = mark_paid(order.order_id, None, by="expiry")
+        if outcome is None:
+            outcome = cancel_unpaid(order.order_id, reason="hold_expired", by="expiry")
+        results.append((order.order_id, outcome))
+    return results
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def customer_order(order_id: str, token: str | None) -> Order:
+    order, subs = load_order(order_id, consistent=False)
+    if not token or not hmac.compare_digest(order.token_digest, token_digest(token)):
+        raise BadOrderToken()
+    return Order(
+        id=order.order_id,
+        status=order.status,
+        currency=order.currency,
+        email=order.email,
+        subtotal_cents=int(order.subtotal_cents),
+        delivery_fees_cents=int(order.delivery_fees_cents),
+        total_cents=int(order.total_cents),
+        vat=[convert(v, VatOut, strict=True) for v in order.vat],
+        shops=[sub_order_view(sub) for sub in sorted(subs, key=lambda s: s.shop_name)],
+        payment_intent_id=order.payment_intent_id,
+        hold_until=order.hold_until,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+def shop_sub_orders(principal: Principal, query: SubOrderListQuery) -> SubOrderPage:
+    base = f"SHOP#{principal.shop_id}#SUBORDERS"
+    if query.status:
+        items, cursor = query_page(
+            SubOrderItem,
+            f"{base}#{query.status}",
+            index="gsi1",
+            limit=query.limit,
+            cursor=query.cursor,
+            forward=False,
+        )
+    else:
+        items, cursor = query_page(
+            SubOrderItem, base, index="gsi2", limit=query.limit, cursor=query.cursor, forward=False
+        )
+    return SubOrderPage([sub_order_view(i, for_shop=True) for i in items], cursor)
+
+
+def shop_sub_order(principal: Principal, order_id: str) -> SubOrder:
+    try:
+        sub = SubOrderItem.get(*SubOrderItem.key_for(order_id, principal.shop_id or ""), consistent_read=True)
+    except SubOrderItem.DoesNotExist:
+        raise OrderNotFound(order_id) from None
+    return sub_order_view(sub, for_shop=True)
+
+
+def sub_order_view(sub: SubOrderItem, for_shop: bool = False) -> SubOrder:
+    return SubOrder(
+        order_id=sub.order_id,
+        shop_id=sub.shop_id,
+        shop_name=sub.shop_name,
+        status=sub.status,
+        fulfilment=dict(sub.fulfilment),
+        lines=[convert(line, OrderLine, strict=True) for line in sub.lines],
+        subtotal_cents=int(sub.subtotal_cents),
+        delivery_fee_cents=int(sub.delivery_fee_cents),
+        total_cents=int(sub.total_cents),
+        vat=[convert(v, VatOut, strict=True) for v in sub.vat],
+        history=[StatusChange(h["at"], h["by"], h.get("from"), h["to"]) for h in sub.history],
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+        customer_email=sub.email if for_shop else None,
+    )

@@ -1,0 +1,104 @@
+"""Stripe webhooks: verified on the raw body, applied exactly once, harmless when duplicated or late."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from msgspec import Struct
+
+from chalicelib.core.errors import FieldProblem, InvalidInput
+from chalicelib.core.log import logger
+from chalicelib.order import service as orders
+from chalicelib.order.errors import OrderNotFound
+from chalicelib.order.service import EventRecord
+
+# How old a signed delivery may be: Stripe's default. Older ones are replays.
+TOLERANCE_SECONDS = 300
+
+
+class WebhookAck(Struct):
+    received: bool
+    outcome: str
+
+
+class BadSignature(InvalidInput):
+    code = "invalid_signature"
+
+    def __init__(self) -> None:
+        super().__init__(
+            [FieldProblem("Stripe-Signature", "does not match the body, or the delivery is too old")]
+        )
+
+
+def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
+    event = _verified_event(raw_body, signature)
+    kind = event.get("type", "")
+    handlers = {
+        "payment_intent.succeeded": _succeeded,
+        "payment_intent.payment_failed": _failed,
+        "payment_intent.canceled": _canceled,
+    }
+    handler = handlers.get(kind)
+    if handler is None:
+        return WebhookAck(True, "ignored_event_type")
+    intent = (event.get("data") or {}).get("object") or {}
+    order_id = (intent.get("metadata") or {}).get("order_id")
+    if not order_id:
+        return WebhookAck(True, "ignored_no_order")
+    record = EventRecord(str(event["id"]), kind)
+    try:
+        outcome = handler(order_id, intent, record)
+    except OrderNotFound:
+        outcome = "ignored_unknown_order"
+    logger.info("stripe webhook", extra={"event_id": record.event_id, "type": kind, "outcome": outcome})
+    return WebhookAck(True, outcome)
+
+
+def _verified_event(raw_body: bytes, signature: str | None) -> dict[str, Any]:
+    import stripe  # only webhook deliveries pay for this import
+
+    from chalicelib.payment.secrets import webhook_secret
+
+    try:
+        stripe.WebhookSignature.verify_header(
+            raw_body.decode(), signature, webhook_secret(), TOLERANCE_SECONDS
+        )
+        event = json.loads(raw_body)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        raise BadSignature() from None
+    if not isinstance(event, dict) or "id" not in event:
+        raise BadSignature()
+    return event
+
+
+def _belongs(order_id: str, intent: dict[str, Any]) -> bool:
+    """The intent must be the order's own (the id is set right after checkout, the amount at checkout)."""
+    order, _ = orders.load_order(order_id)
+    return order.payment_intent_id in (None, intent.get("id")) and int(order.total_cents) == intent.get(
+        "amount"
+    )
+
+
+def _succeeded(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
+    if not _belongs(order_id, intent):
+        logger.error("payment intent does not match its order", extra={"order_id": order_id})
+        return "ignored_mismatch"
+    return orders.mark_paid(order_id, record)
+
+
+def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
+    if not _belongs(order_id, intent):
+        return "ignored_mismatch"
+    # Stripe lets a customer retry a failed intent; we release the stock now, so the intent must not be
+    # able to succeed later: cancel it first (idempotent).
+    from chalicelib.payment.gateway import gateway
+
+    gateway().cancel_payment_intent(str(intent["id"]), idempotency_key=f"cancel:{order_id}")
+    return orders.cancel_unpaid(order_id, reason="payment_failed", event=record, by="stripe")
+
+
+def _canceled(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
+    if not _belongs(order_id, intent):
+        return "ignored_mismatch"
+    return orders.cancel_unpaid(order_id, reason="payment_canceled", event=record, by="stripe")

@@ -13,10 +13,12 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
-STATE_FILE = ROOT / ".local" / "stack.json"
+# MALL_STATE_FILE lets e2e tests run a stack next to a developer's `make run` without sharing its keys file.
+STATE_FILE = Path(os.environ.get("MALL_STATE_FILE") or ROOT / ".local" / "stack.json")
 STAGE = "local"
 REGION = "eu-west-1"
 
@@ -53,6 +56,39 @@ def aws_env(endpoint: str) -> dict[str, str]:
         "STAGE": STAGE,
         "TABLE_NAME": f"digital-mall-{STAGE}",
     }
+
+
+def payment_env(api_url: str) -> dict[str, str]:
+    """The simulated Stripe gateway: a webhook secret made up for this run (never in the repo), and where
+    the simulator delivers the signed webhooks: this stack's own API."""
+    return {
+        "PAYMENT_GATEWAY": "simulated",
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET")
+        or f"whsec_local_{secrets.token_hex(16)}",
+        "MALL_WEBHOOK_URL": f"{api_url}/webhooks/stripe",
+    }
+
+
+class Scheduler(threading.Thread):
+    """`chalice local` runs no @app.schedule functions: this runs the same ones on their rate."""
+
+    def __init__(self, every_seconds: float = 60.0) -> None:
+        super().__init__(name="local-scheduler", daemon=True)
+        self._every = every_seconds
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        from chalicelib.order.service import expire_holds
+
+        while not self._stopped.wait(self._every):
+            try:
+                for order_id, outcome in expire_holds():
+                    print(f"[scheduler] order {order_id}: {outcome}", flush=True)
+            except Exception as exc:  # a local helper must not die on one bad run
+                print(f"[scheduler] expiry run failed: {exc!r}", flush=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def free_port() -> int:
@@ -139,9 +175,11 @@ def running_stack(
             )
     endpoint = f"http://127.0.0.1:{moto_port}"
     os.environ.update(aws_env(endpoint))
+    os.environ.update(payment_env(f"http://127.0.0.1:{api_port}"))
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     api: subprocess.Popen[bytes] | None = None
+    scheduler: Scheduler | None = None
     try:
         outputs = create_stack()
         info = StackInfo(
@@ -172,8 +210,12 @@ def running_stack(
             start_new_session=True,  # Ctrl-C reaches us; we stop it in order
         )
         wait_for_http(f"{info.api_url}/openapi.json")
+        scheduler = Scheduler()
+        scheduler.start()
         yield info
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         if api is not None:
             api.terminate()
             try:
@@ -197,8 +239,12 @@ The digital mall runs locally.
   Try:  curl '{info.api_url}/shops/near?lat=51.0543&lng=3.7219&radius_km=2'
         curl -H 'Authorization: Bearer {info.retailer_key}' {info.api_url}/retailer/shop
 
-The keys are also in {STATE_FILE.relative_to(ROOT)}. Ctrl-C stops everything.
+The keys are also in {_shown(STATE_FILE)}. Ctrl-C stops everything.
 """
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main() -> None:
@@ -210,17 +256,24 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     print("Starting the local stack (moto, CloudFormation, demo data, chalice local)...", flush=True)
+    partial = STATE_FILE.with_name(STATE_FILE.name + ".tmp")
+    written = False
     try:
         with running_stack(api_port, moto_port) as info:
-            STATE_FILE.parent.mkdir(exist_ok=True)
-            STATE_FILE.write_text(json.dumps(asdict(info), indent=2))
+            STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+            written = True
+            # Written whole then renamed: whoever polls for the file never reads half of it.
+            partial.write_text(json.dumps(asdict(info), indent=2))
+            partial.replace(STATE_FILE)
             print(_banner(info), flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        STATE_FILE.unlink(missing_ok=True)
+        if written:  # never the file of another run (e.g. the one whose port made this one stop)
+            partial.unlink(missing_ok=True)
+            STATE_FILE.unlink(missing_ok=True)
     print("Stopped.", flush=True)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from chalicelib.core.types import Cursor, Id, Limit, LongText, PriceCents, Slug, StockCount, VatRateBps
+from chalicelib.images.schemas import Image
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Shop's own stock code")]
 OptionName = Annotated[str, Meta(min_length=1, max_length=30)]
@@ -77,6 +78,8 @@ class Product(Struct):
     currency: str
     active: bool
     variants: list[Variant]
+    # Storefronts: ready images only, the cover first. The retailer: also pending and refused uploads.
+    images: list[Image]
     created_at: str
     updated_at: str
 

@@ -48,6 +48,7 @@ from chalicelib.checkout.schemas import (
 )
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import MallItem
+from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.ids import new_id, random_token
 from chalicelib.core.validation import convert
 from chalicelib.shop import geo
@@ -133,8 +134,6 @@ def set_fulfilment(cart_id: str, token: str | None, shop_id: str, choice: Fulfil
     if not terms[choice.method]:
         raise FulfilmentNotOffered(shop_id, choice.method)
     if choice.method == "delivery":
-        from chalicelib.core.errors import FieldProblem, InvalidInput
-
         missing = [
             FieldProblem(f, "is required for delivery")
             for f in ("address", "contact")

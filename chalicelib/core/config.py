@@ -12,6 +12,11 @@ class Settings:
     stage: str
     table_name: str
     image_bucket: str
+    # Where storefronts fetch image renditions: a CDN domain in front of the bucket, or locally the moto
+    # server's URL + bucket. Empty: presigned GET URLs (chalicelib/images/storage.py).
+    image_base_url: str
+    # Chalice reads it when it imports app.py to deploy (with the stage's environment_variables applied).
+    image_queue_name: str
     region: str
 
 
@@ -21,5 +26,8 @@ def settings() -> Settings:
         stage=os.environ.get("STAGE", "dev"),
         table_name=os.environ.get("TABLE_NAME", "digital-mall-dev"),
         image_bucket=os.environ.get("IMAGE_BUCKET", ""),
+        image_base_url=os.environ.get("IMAGE_BASE_URL", ""),
+        image_queue_name=os.environ.get("IMAGE_QUEUE_NAME")
+        or f"digital-mall-{os.environ.get('STAGE', 'dev')}-image-uploads",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
     )

@@ -108,3 +108,12 @@ class IdempotencyKeyReused(Unprocessable):
 
     def __init__(self) -> None:
         super().__init__("This Idempotency-Key was used for a different checkout request.")
+
+
+class CheckoutInProgress(Conflict):
+    code = "checkout_in_progress"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            "This checkout is still being completed by an earlier request; retry shortly.", order_id=order_id
+        )

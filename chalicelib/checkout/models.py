@@ -31,3 +31,16 @@ class CartItem(MallItem, discriminator="cart"):
     @staticmethod
     def key_for(cart_id: str) -> tuple[str, str]:
         return f"CART#{cart_id}", "CART"
+
+
+class CheckoutKey(MallItem, discriminator="checkout_key"):
+    """pk = IDEMPOTENCY#<Idempotency-Key>, sk = CHECKOUT: claims a key for one cart, mall-wide, in the
+    checkout transaction, so the same key sent with another cart is refused. Kept 7 days (TTL)."""
+
+    cart_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key_for(idempotency_key: str) -> tuple[str, str]:
+        return f"IDEMPOTENCY#{idempotency_key}", "CHECKOUT"

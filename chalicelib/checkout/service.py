@@ -2,21 +2,24 @@
 sub-order per shop; then one Stripe PaymentIntent is created for the total.
 
 Idempotency: the cart records the Idempotency-Key, a fingerprint of the request and the order it
-produced, in the same transaction. A retry with the same key and request replays the result (creating the
-PaymentIntent if the first attempt died before it, with the same Stripe idempotency key); the same key with
-another request is a 422; another key on a checked-out cart is a 409. Calls: GetItem cart, BatchGetItem
-catalogue, the transaction, the Stripe call, UpdateItem order.
+produced, and a mall-wide CheckoutKey item claims the key, all in the same transaction. A retry with the
+same key and request replays the result (creating the PaymentIntent if the first attempt died before it,
+with the same Stripe idempotency key); the same key with another request or another cart is a 422; another
+key on a checked-out cart is a 409. The key claim is only read when the transaction fails.
+Calls: GetItem cart, BatchGetItem catalogue, the transaction, the Stripe call, UpdateItem order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import time
 from dataclasses import asdict
 
 import msgspec
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.catalog.models import VariantItem
 from chalicelib.checkout.cart import Snapshot, load_cart, load_snapshot, price
@@ -25,10 +28,11 @@ from chalicelib.checkout.errors import (
     CartClosed,
     CartEmpty,
     CartNotReady,
+    CheckoutInProgress,
     IdempotencyKeyReused,
     InsufficientStock,
 )
-from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem
+from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.pricing import LineProblem, PricedCart
 from chalicelib.checkout.schemas import CheckoutIn, CheckoutResult
 from chalicelib.core.clock import iso, now
@@ -41,6 +45,8 @@ from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, 
 from chalicelib.payment.gateway import PaymentProviderFailed, gateway
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{8,255}$")
+KEY_TTL_SECONDS = 7 * 24 * 3600
+RESERVATION_ATTEMPTS = 3
 
 
 def checkout(
@@ -64,37 +70,71 @@ def checkout(
     _refuse_unless_ready(priced, fulfilment_problems)
 
     order, subs = _build_order(cart, cart_token, body, priced, snapshot)
-    try:
-        with transaction() as tx:
-            for line in priced.lines:
-                c = line.catalog
-                tx.update(
-                    VariantItem(*VariantItem.key_for(c.product_id, c.variant_id)),
-                    actions=[VariantItem.stock.add(-line.quantity)],
-                    # The reservation: never below zero, whatever other checkouts do meanwhile.
-                    condition=(VariantItem.stock >= line.quantity) & (VariantItem.active == True),  # noqa: E712
-                )
-            tx.save(order, condition=OrderItem.pk.does_not_exist())
-            for sub in subs:
-                tx.save(sub, condition=SubOrderItem.pk.does_not_exist())
+    for attempt in range(RESERVATION_ATTEMPTS):
+        try:
+            _reserve(cart, order, subs, priced, idempotency_key, fingerprint)
+            break
+        except TransactWriteError as error:
+            # DynamoDB cancels transactions that touch an item another transaction is writing at that
+            # moment (TransactionConflict); nothing failed on our side, so try again shortly.
+            conflict = any(r and r.code == "TransactionConflict" for r in error.cancellation_reasons or [])
+            if not conflict or attempt == RESERVATION_ATTEMPTS - 1:
+                return _explain_failed_reservation(cart, cart_token, idempotency_key, fingerprint, priced)
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+    return _attach_payment(order, cart_token, idempotency_key, created_here=True)
+
+
+def _reserve(
+    cart: CartItem,
+    order: OrderItem,
+    subs: list[SubOrderItem],
+    priced: PricedCart,
+    idempotency_key: str,
+    fingerprint: str,
+) -> None:
+    """The one transaction: stock for every line, the order, its sub-orders, the key claim, the cart."""
+    with transaction() as tx:
+        for line in priced.lines:
+            c = line.catalog
             tx.update(
-                cart,
-                actions=[
-                    CartItem.status.set(CHECKED_OUT),
-                    CartItem.checkout_key.set(idempotency_key),
-                    CartItem.checkout_fingerprint.set(fingerprint),
-                    CartItem.order_id.set(order.order_id),
-                    CartItem.updated_at.set(order.created_at),
-                ],
-                condition=CartItem.checkout_key.does_not_exist(),
+                VariantItem(*VariantItem.key_for(c.product_id, c.variant_id)),
+                actions=[VariantItem.stock.add(-line.quantity)],
+                # The reservation: never below zero, whatever other checkouts do meanwhile.
+                condition=(VariantItem.stock >= line.quantity) & (VariantItem.active == True),  # noqa: E712
             )
-    except TransactWriteError:
-        return _explain_failed_reservation(cart, cart_token, idempotency_key, fingerprint, priced)
-    return _attach_payment(order, cart_token)
+        tx.save(order, condition=OrderItem.pk.does_not_exist())
+        tx.save(
+            CheckoutKey(
+                *CheckoutKey.key_for(idempotency_key),
+                cart_id=cart.cart_id,
+                order_id=order.order_id,
+                expires_at=int(time.time()) + KEY_TTL_SECONDS,  # housekeeping (TTL), not shop time
+            ),
+            condition=CheckoutKey.pk.does_not_exist(),
+        )
+        for sub in subs:
+            tx.save(sub, condition=SubOrderItem.pk.does_not_exist())
+        tx.update(
+            cart,
+            actions=[
+                CartItem.status.set(CHECKED_OUT),
+                CartItem.checkout_key.set(idempotency_key),
+                CartItem.checkout_fingerprint.set(fingerprint),
+                CartItem.order_id.set(order.order_id),
+                CartItem.updated_at.set(order.created_at),
+            ],
+            condition=CartItem.checkout_key.does_not_exist(),
+        )
 
 
-def _attach_payment(order: OrderItem, cart_token: str) -> CheckoutResult:
-    """Creates (or, on a replay, finds again) the PaymentIntent; a provider failure releases the stock."""
+def _attach_payment(
+    order: OrderItem, cart_token: str, idempotency_key: str, created_here: bool
+) -> CheckoutResult:
+    """Creates (or, on a replay, finds again) the PaymentIntent.
+
+    Only the request that created the order may give up on it: a replay racing the first request (the
+    client retried before the first answer) must not cancel the order the first request is completing.
+    """
     try:
         intent = gateway().create_payment_intent(
             amount_cents=int(order.total_cents),
@@ -104,21 +144,32 @@ def _attach_payment(order: OrderItem, cart_token: str) -> CheckoutResult:
             idempotency_key=f"checkout:{order.order_id}",
         )
     except Exception as exc:
+        if not created_here:
+            raise CheckoutInProgress(order.order_id) from None
         # Whatever went wrong (Stripe down, credentials missing), the customer cannot pay this order:
         # give the stock back and reopen the cart so a retry starts clean.
-        cancel_unpaid(order.order_id, reason="payment_provider_failed", reopen_cart=True)
+        cancel_unpaid(order.order_id, reason="payment_provider_failed", reopen_with_key=idempotency_key)
         if isinstance(exc, PaymentProviderFailed):
             raise
         logger.exception("payment intent creation failed", extra={"order_id": order.order_id})
         raise PaymentProviderFailed("create") from None
     if order.payment_intent_id != intent.id:
-        order.update(
-            actions=[
-                OrderItem.payment_intent_id.set(intent.id),
-                OrderItem.client_secret.set(intent.client_secret),
-            ],
-            add_version_condition=False,
-        )
+        try:
+            # First writer wins; Stripe's idempotency key makes every writer hold the same intent anyway.
+            order.update(
+                actions=[
+                    OrderItem.payment_intent_id.set(intent.id),
+                    OrderItem.client_secret.set(intent.client_secret),
+                ],
+                condition=OrderItem.payment_intent_id.does_not_exist(),
+                add_version_condition=False,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            order.refresh(consistent_read=True)
+            if order.payment_intent_id != intent.id:
+                raise CheckoutInProgress(order.order_id) from None
     return CheckoutResult(
         order_id=order.order_id,
         order_token=order_token(cart_token, order.order_id),
@@ -151,7 +202,7 @@ def _replay(cart: CartItem, cart_token: str, key: str, fingerprint: str) -> Chec
         )
     if order.status != PENDING_PAYMENT:
         raise CartClosed(cart.cart_id, cart.order_id)
-    return _attach_payment(order, cart_token)
+    return _attach_payment(order, cart_token, key, created_here=False)
 
 
 def _explain_failed_reservation(
@@ -162,6 +213,12 @@ def _explain_failed_reservation(
     current = load_cart(cart.cart_id, cart_token)
     if current.checkout_key is not None:
         return _replay(current, cart_token, key, fingerprint)
+    try:
+        claimed = CheckoutKey.get(*CheckoutKey.key_for(key), consistent_read=True)
+    except CheckoutKey.DoesNotExist:
+        claimed = None
+    if claimed is not None and claimed.cart_id != cart.cart_id:
+        raise IdempotencyKeyReused()
     snapshot = load_snapshot([line.catalog.variant_id for line in priced.lines], consistent=True)
     short = []
     for line in priced.lines:

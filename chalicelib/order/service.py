@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.service import Principal
 from chalicelib.catalog.models import VariantItem
-from chalicelib.checkout.models import OPEN, CartItem
+from chalicelib.checkout.models import OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.schemas import VatOut
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import MallItem, query_page, transaction
@@ -110,7 +110,7 @@ def cancel_unpaid(
     order_id: str,
     reason: str,
     event: EventRecord | None = None,
-    reopen_cart: bool = False,
+    reopen_with_key: str | None = None,
     by: str = "system",
 ) -> str:
     """pending_payment → cancelled, giving every held unit back to stock in the same transaction."""
@@ -126,8 +126,13 @@ def cancel_unpaid(
                     actions=[VariantItem.stock.add(int(quantity))],
                     condition=VariantItem.pk.exists(),
                 )
-            if reopen_cart:
-                # The checkout failed before the customer could pay: the cart becomes usable again.
+            if reopen_with_key is not None:
+                # The checkout failed before the customer could pay: the cart becomes usable again and
+                # its Idempotency-Key may be sent again.
+                tx.delete(
+                    CheckoutKey(*CheckoutKey.key_for(reopen_with_key)),
+                    condition=CheckoutKey.order_id == order_id,
+                )
                 tx.update(
                     CartItem(*CartItem.key_for(order.cart_id)),
                     actions=[
@@ -209,7 +214,7 @@ def expire_holds(moment: datetime | None = None, limit: int = 100) -> list[tuple
     The PaymentIntent is cancelled first: if Stripe says it already succeeded, the order is paid instead.
     Safe to run concurrently and repeatedly.
     """
-    from chalicelib.payment.gateway import gateway
+    from chalicelib.payment.gateway import PaymentProviderFailed, gateway
 
     cutoff = iso(moment or now())
     results = []
@@ -217,9 +222,16 @@ def expire_holds(moment: datetime | None = None, limit: int = 100) -> list[tuple
     for order in expired:
         outcome = None
         if order.payment_intent_id:
-            intent = gateway().cancel_payment_intent(
-                order.payment_intent_id, idempotency_key=f"cancel:{order.order_id}"
-            )
+            try:
+                intent = gateway().cancel_payment_intent(
+                    order.payment_intent_id, idempotency_key=f"cancel:{order.order_id}"
+                )
+            except PaymentProviderFailed:
+                # Whether it was paid is unknown: keep the hold for the next run, and do not hold up the
+                # orders behind it in the index (oldest first) while Stripe cannot answer for this one.
+                logger.warning("expired hold: intent not cancelled", extra={"order_id": order.order_id})
+                results.append((order.order_id, "provider_failed"))
+                continue
             if intent.status == "succeeded":
                 outcome = mark_paid(order.order_id, None, by="expiry")
         if outcome is None:
@@ -232,7 +244,8 @@ def expire_holds(moment: datetime | None = None, limit: int = 100) -> list[tuple
 
 
 def customer_order(order_id: str, token: str | None) -> Order:
-    order, subs = load_order(order_id, consistent=False)
+    # Consistent: a customer reads the order right after checkout or payment.
+    order, subs = load_order(order_id)
     if not token or not hmac.compare_digest(order.token_digest, token_digest(token)):
         raise BadOrderToken()
     return Order(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.core.errors import UpstreamFailure
 
 
@@ -149,9 +151,23 @@ class SimulatedGateway:
             order_id=metadata.get("order_id", ""),
         )
         intent.save()
-        SimulatedIntent(
+        claim = SimulatedIntent(
             f"SIMKEY#{idempotency_key}", "KEY", payment_intent_id=intent_id, fingerprint=fingerprint
-        ).save()
+        )
+        try:
+            # Two concurrent requests with one key must get one intent, as with Stripe: first claim wins.
+            claim.save(condition=SimulatedIntent.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            intent.delete()
+            return self.create_payment_intent(
+                amount_cents=amount_cents,
+                currency=currency,
+                transfer_group=transfer_group,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
         return _intent_of(intent)
 
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:

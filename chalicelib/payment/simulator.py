@@ -9,11 +9,21 @@ import time
 import urllib.request
 from typing import Literal
 
+from chalicelib.core.errors import Conflict
 from chalicelib.core.ids import random_token
 from chalicelib.payment.gateway import SimulatedGateway
 from chalicelib.payment.webhooks import WebhookAck, handle_stripe_webhook
 
 Outcome = Literal["succeed", "fail"]
+
+
+class PaymentIntentFinal(Conflict):
+    code = "payment_intent_final"
+
+    def __init__(self, payment_intent_id: str, status: str) -> None:
+        super().__init__(
+            f"This payment is already {status}.", payment_intent_id=payment_intent_id, status=status
+        )
 
 
 def finish_payment(payment_intent_id: str, outcome: Outcome) -> WebhookAck:
@@ -24,6 +34,9 @@ def finish_payment(payment_intent_id: str, outcome: Outcome) -> WebhookAck:
     status = "succeeded" if outcome == "succeed" else "requires_payment_method"
     simulated = SimulatedGateway()
     intent = simulated.set_status(payment_intent_id, status, unless=("succeeded", "canceled"))
+    if intent.status in ("succeeded", "canceled") and intent.status != status:
+        # As with Stripe.js: a cancelled intent cannot be paid, a paid one cannot fail.
+        raise PaymentIntentFinal(payment_intent_id, intent.status)
     stored = simulated._load(payment_intent_id)
     event = {
         "id": f"evt_sim{random_token(20)}",

@@ -24,7 +24,9 @@ def table_name_for(stage: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
     os.environ["TABLE_NAME"] = table_name_for(args.stage)  # read by the models at import, below

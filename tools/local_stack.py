@@ -3,7 +3,9 @@
 1. a moto server on loopback stands in for DynamoDB and S3;
 2. the stack is created in it from infra/mall-stack.yaml (the production template) by CloudFormation;
 3. the demo mall is seeded through the same service functions the API uses;
-4. `chalice local --no-autoreload` serves the API (stage "local" of .chalice/config.json).
+4. `chalice local --no-autoreload` serves the API (stage "local" of .chalice/config.json);
+5. threads stand in for what chalice local does not run: the scheduled jobs, and the image-processing
+   Lambda fed by the S3 upload queue (UploadProcessor).
 Ctrl-C stops everything it started. Everything lives in memory, so every run starts from a fresh demo.
 """
 
@@ -24,6 +26,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
@@ -31,6 +34,7 @@ TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
 STATE_FILE = Path(os.environ.get("MALL_STATE_FILE") or ROOT / ".local" / "stack.json")
 STAGE = "local"
 REGION = "eu-west-1"
+DEMO_IMAGES_PER_SHOP = 3
 
 
 @dataclass
@@ -119,21 +123,114 @@ def wait_for_http(url: str, timeout: float = 60.0) -> None:
 def create_stack() -> dict[str, str]:
     import boto3
 
+    from tools import moto_cfn
+
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     name = f"digital-mall-{STAGE}"
-    cloudformation.create_stack(
-        StackName=name,
-        TemplateBody=TEMPLATE.read_text(),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
-    )
+    with moto_cfn.quiet_unsupported_resources():
+        cloudformation.create_stack(
+            StackName=name,
+            TemplateBody=TEMPLATE.read_text(),
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
+        )
     stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {name} ended {stack['StackStatus']}")
+    # The upload -> queue notification moto's CloudFormation skips (tools/moto_cfn.py).
+    moto_cfn.apply_bucket_notifications(name, TEMPLATE.read_text(), REGION)
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def seed_demo(info: StackInfo) -> None:
-    """Opens the demo shops and creates their products through the services the API uses."""
+def serve_renditions(bucket: str) -> None:
+    """Lets anyone GET public/ from the moto server, which then plays the CDN of production (IMAGE_BASE_URL).
+
+    moto refuses anonymous reads of private objects, as S3 does. Production keeps the bucket private and
+    serves public/ through a CDN with origin access; this bucket policy is the local stand-in, set here and
+    not in the template, and it opens nothing but the renditions.
+    """
+    import boto3
+
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LocalStandInForTheCdn",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/public/*",
+            }
+        ],
+    }
+    boto3.client("s3", region_name=REGION).put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def image_env(endpoint: str, outputs: dict[str, str]) -> dict[str, str]:
+    """The image bucket and queue of the stack; storefronts fetch renditions from the moto server."""
+    return {
+        "IMAGE_BUCKET": outputs["ImageBucketName"],
+        "IMAGE_QUEUE_NAME": outputs["ImageUploadQueueName"],
+        "IMAGE_BASE_URL": f"{endpoint}/{outputs['ImageBucketName']}",
+    }
+
+
+class UploadProcessor(threading.Thread):
+    """`chalice local` runs no SQS-triggered functions: this receives the upload queue's messages and calls
+    the same `process_image_uploads` the Lambda runs, with the event the SQS event source would build. A
+    failure leaves the message to come back after the queue's visibility timeout, as on Lambda."""
+
+    def __init__(self, queue_url: str, queue_arn: str) -> None:
+        super().__init__(name="local-image-uploads", daemon=True)
+        self._queue_url, self._queue_arn = queue_url, queue_arn
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        import boto3
+
+        from app import process_image_uploads
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        while not self._stopped.is_set():
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception as exc:  # moto stopping under us, or a hiccup: try again shortly
+                if not self._stopped.wait(1):
+                    print(f"[images] cannot read the upload queue: {exc!r}", flush=True)
+                continue
+            for message in messages:  # one invocation per message: batch_size=1, as deployed
+                try:
+                    process_image_uploads({"Records": [self._record(message)]}, None)
+                except Exception as exc:
+                    print(f"[images] processing failed, the message will come back: {exc!r}", flush=True)
+                    continue
+                sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._queue_arn,
+            "awsRegion": REGION,
+        }
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
+
+
+def seed_demo(info: StackInfo, images: bool = False) -> None:
+    """Opens the demo shops and creates their products through the services the API uses; with `images`,
+    the first DEMO_IMAGES_PER_SHOP products of each shop get a generated photo (tools/demo_images.py)."""
     from chalicelib.auth.keys import Role
     from chalicelib.auth.service import Principal, create_operator_key
     from chalicelib.catalog.schemas import ProductIn
@@ -148,8 +245,12 @@ def seed_demo(info: StackInfo) -> None:
         body = {k: v for k, v in shop.items() if k != "key"}
         created = open_shop(convert(body, ShopProfile, strict=True))
         principal = Principal(Role.RETAILER, created.shop.id, True)
-        for product in demo_products(shop["key"]):
-            create_product(principal, convert(product, ProductIn, strict=True))
+        for position, product in enumerate(demo_products(shop["key"])):
+            created_product = create_product(principal, convert(product, ProductIn, strict=True))
+            if images and position < DEMO_IMAGES_PER_SHOP:
+                from tools.demo_images import seed_image
+
+                seed_image(principal, created_product.id, created_product.name)
         if index == 0:
             info.retailer_key = created.api_key
             info.retailer_shop_id = created.shop.id
@@ -161,6 +262,7 @@ def running_stack(
     api_port: int, moto_port: int, seed: bool = True, quiet: bool = False
 ) -> Iterator[StackInfo]:
     """Starts moto, the stack and `chalice local`; stops them on exit. Used by `make run` and e2e tests."""
+    import boto3
     from moto.server import ThreadedMotoServer
 
     from tools import moto_patches
@@ -180,8 +282,11 @@ def running_stack(
     moto.start()
     api: subprocess.Popen[bytes] | None = None
     scheduler: Scheduler | None = None
+    uploads: UploadProcessor | None = None
     try:
         outputs = create_stack()
+        os.environ.update(image_env(endpoint, outputs))  # before chalicelib reads its settings
+        serve_renditions(outputs["ImageBucketName"])
         info = StackInfo(
             api_url=f"http://127.0.0.1:{api_port}",
             aws_endpoint=endpoint,
@@ -189,7 +294,11 @@ def running_stack(
             image_bucket=outputs["ImageBucketName"],
         )
         if seed:
-            seed_demo(info)
+            seed_demo(info, images=True)
+            # Seeding processed its images itself: their S3 events would only keep the processor busy.
+            boto3.client("sqs", region_name=REGION).purge_queue(QueueUrl=outputs["ImageUploadQueueUrl"])
+        uploads = UploadProcessor(outputs["ImageUploadQueueUrl"], outputs["ImageUploadQueueArn"])
+        uploads.start()
         chalice = Path(sys.executable).with_name("chalice")
         api = subprocess.Popen(
             [
@@ -216,6 +325,8 @@ def running_stack(
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if uploads is not None:
+            uploads.stop()
         if api is not None:
             api.terminate()
             try:
@@ -275,6 +386,10 @@ def main() -> None:
             partial.unlink(missing_ok=True)
             STATE_FILE.unlink(missing_ok=True)
     print("Stopped.", flush=True)
+    # Everything it started is stopped and all state was in memory. Leave now: a normal interpreter exit
+    # garbage-collects moto's whole heap object by object, seconds (tens on a busy machine) after "Stopped.".
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -45,3 +45,12 @@ class StockWouldGoNegative(Conflict):
 
     def __init__(self, variant_id: str, stock: int) -> None:
         super().__init__("Stock cannot go below zero.", variant_id=variant_id, stock=stock)
+
+
+class StockOverMaximum(Conflict):
+    code = "stock_over_maximum"
+
+    def __init__(self, variant_id: str, stock: int, maximum: int) -> None:
+        super().__init__(
+            f"Stock cannot exceed {maximum}.", variant_id=variant_id, stock=stock, maximum=maximum
+        )

@@ -6,7 +6,16 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from chalicelib.core.types import Cursor, Id, Limit, LongText, PriceCents, Slug, StockCount, VatRateBps
+from chalicelib.core.types import (
+    Cursor,
+    Id,
+    Limit,
+    LongText,
+    PriceCents,
+    Slug,
+    StockCount,
+    VatRateBps,
+)
 from chalicelib.images.schemas import Image
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Shop's own stock code")]

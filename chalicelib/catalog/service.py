@@ -11,6 +11,7 @@ from chalicelib.catalog.errors import (
     ProductChangedConcurrently,
     ProductNotFound,
     SkuTaken,
+    StockOverMaximum,
     StockWouldGoNegative,
     TooManyVariants,
     VariantNotFound,
@@ -42,6 +43,9 @@ from chalicelib.core.clock import iso, now
 from chalicelib.core.db import MallItem, query_page, transaction
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.ids import new_id, random_token
+from chalicelib.core.types import MAX_STOCK
+from chalicelib.images.models import ImageItem
+from chalicelib.images.service import images_view
 from chalicelib.shop.models import ShopItem
 from chalicelib.shop.service import load_active_shop
 
@@ -88,12 +92,12 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
             stage_listing(tx, product, set())
     except TransactWriteError:
         _raise_sku_conflict(shop_id, [v.sku for v in variants], product_id)
-    return _view(product, variants)
+    return _view(product, variants, [])
 
 
 def retailer_get_product(principal: Principal, product_id: str) -> Product:
-    product, variants = _load_owned(principal, product_id)
-    return _view(product, variants)
+    product, variants, images = _load_owned(principal, product_id)
+    return _view(product, variants, images)
 
 
 def retailer_list_products(principal: Principal, query: ProductListQuery) -> ProductPage:
@@ -109,7 +113,7 @@ def retailer_list_products(principal: Principal, query: ProductListQuery) -> Pro
 
 def update_product(principal: Principal, product_id: str, update: ProductUpdate) -> Product:
     principal.require_writable_shop()
-    product, variants = _load_owned(principal, product_id)
+    product, variants, images = _load_owned(principal, product_id)
     changes = {f: v for f in update.__struct_fields__ if (v := getattr(update, f)) is not msgspec.UNSET}
     if "category" in changes and not is_category(changes["category"]):
         raise InvalidInput.single("category", "is not a category of the mall")
@@ -120,12 +124,12 @@ def update_product(principal: Principal, product_id: str, update: ProductUpdate)
     _derive(product, variants)
     apply_listing(product, principal.shop_active)
     _save_product(product, before)
-    return _view(product, variants)
+    return _view(product, variants, images)
 
 
 def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Product:
     principal.require_writable_shop()
-    product, variants = _load_owned(principal, product_id)
+    product, variants, images = _load_owned(principal, product_id)
     if len(variants) >= MAX_VARIANTS:
         raise TooManyVariants(MAX_VARIANTS)
     stamp = iso(now())
@@ -143,12 +147,12 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
             stage_listing(tx, product, before)
     except TransactWriteError:
         _raise_sku_conflict(principal.shop_id or "", [variant.sku], product_id)
-    return _view(product, variants)
+    return _view(product, variants, images)
 
 
 def update_variant(principal: Principal, product_id: str, variant_id: str, update: VariantUpdate) -> Product:
     principal.require_writable_shop()
-    product, variants = _load_owned(principal, product_id)
+    product, variants, images = _load_owned(principal, product_id)
     variant = next((v for v in variants if v.variant_id == variant_id), None)
     if variant is None:
         raise VariantNotFound(variant_id)
@@ -178,7 +182,7 @@ def update_variant(principal: Principal, product_id: str, variant_id: str, updat
         if sku_changed:
             _raise_sku_conflict(product.shop_id, [variant.sku], product_id)
         raise ProductChangedConcurrently(product_id) from None
-    return _view(product, variants)
+    return _view(product, variants, images)
 
 
 def change_stock(principal: Principal, product_id: str, variant_id: str, change: StockChange) -> Variant:
@@ -195,9 +199,10 @@ def change_stock(principal: Principal, product_id: str, variant_id: str, change:
     if change.set is not None:
         action = VariantItem.stock.set(change.set)
     else:
-        action = VariantItem.stock.add(change.adjust)
-        if change.adjust < 0:  # type: ignore[operator]
-            condition &= VariantItem.stock >= -change.adjust  # type: ignore[operator]
+        delta = int(change.adjust)  # type: ignore[arg-type]
+        action = VariantItem.stock.add(delta)
+        # Both bounds in the condition: a concurrent checkout may change stock between read and write.
+        condition &= (VariantItem.stock >= -delta) if delta < 0 else (VariantItem.stock <= MAX_STOCK - delta)
     try:
         variant.update(actions=[action, VariantItem.updated_at.set(iso(now()))], condition=condition)
     except UpdateError as exc:
@@ -209,6 +214,8 @@ def change_stock(principal: Principal, product_id: str, variant_id: str, change:
             raise VariantNotFound(variant_id) from None
         if current.shop_id != shop_id:
             raise VariantNotFound(variant_id) from None
+        if change.adjust is not None and change.adjust > 0:
+            raise StockOverMaximum(variant_id, int(current.stock), MAX_STOCK) from None
         raise StockWouldGoNegative(variant_id, int(current.stock)) from None
     return _variant_out(variant)
 
@@ -217,10 +224,10 @@ def change_stock(principal: Principal, product_id: str, variant_id: str, change:
 
 
 def get_product(product_id: str) -> Product:
-    product, variants = _load(product_id, consistent=False)
+    product, variants, images = _load(product_id, consistent=False)
     if not product.listed:
         raise ProductNotFound(product_id)
-    return _view(product, variants)
+    return _view(product, variants, images, public=True)
 
 
 def list_shop_products(shop_id: str, query: ProductListQuery) -> ProductPage:
@@ -331,27 +338,32 @@ def _raise_sku_conflict(shop_id: str, skus: list[str], product_id: str) -> None:
     raise ProductChangedConcurrently(product_id) from None
 
 
-def _load(product_id: str, consistent: bool) -> tuple[ProductItem, list[VariantItem]]:
+def _load(product_id: str, consistent: bool) -> tuple[ProductItem, list[VariantItem], list[ImageItem]]:
     product: ProductItem | None = None
     variants: list[VariantItem] = []
+    images: list[ImageItem] = []
     # Query through the base model: PynamoDB filters a subclass query to its own discriminator, so
     # ProductItem.query would never return the variants that share the partition.
     for item in MallItem.query(f"PRODUCT#{product_id}", consistent_read=consistent):
         if isinstance(item, VariantItem):
             variants.append(item)
+        elif isinstance(item, ImageItem):
+            images.append(item)
         elif isinstance(item, ProductItem):
             product = item
     if product is None:
         raise ProductNotFound(product_id)
-    return product, variants
+    return product, variants, images
 
 
-def _load_owned(principal: Principal, product_id: str) -> tuple[ProductItem, list[VariantItem]]:
-    product, variants = _load(product_id, consistent=True)
+def _load_owned(
+    principal: Principal, product_id: str
+) -> tuple[ProductItem, list[VariantItem], list[ImageItem]]:
+    product, variants, images = _load(product_id, consistent=True)
     if product.shop_id != principal.shop_id:
         # Another shop's product is reported as missing: no hint that the id exists.
         raise ProductNotFound(product_id)
-    return product, variants
+    return product, variants, images
 
 
 def _variant_out(variant: VariantItem) -> Variant:
@@ -366,7 +378,9 @@ def _variant_out(variant: VariantItem) -> Variant:
     )
 
 
-def _view(product: ProductItem, variants: list[VariantItem]) -> Product:
+def _view(
+    product: ProductItem, variants: list[VariantItem], images: list[ImageItem], public: bool = False
+) -> Product:
     return Product(
         id=product.product_id,
         shop_id=product.shop_id,
@@ -378,6 +392,7 @@ def _view(product: ProductItem, variants: list[VariantItem]) -> Product:
         currency=CURRENCY,
         active=bool(product.active),
         variants=[_variant_out(v) for v in sorted(variants, key=lambda v: int(v.position))],
+        images=images_view(images, public=public),
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from functools import cache
 from typing import Any, TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
@@ -78,6 +77,10 @@ class MallItem(Model):
     gsi2 = _Gsi2()
     gsi3 = _Gsi3()
 
+
+# One connection, so one botocore client (about 60 ms to create on a cold start) for every item type:
+# subclasses inherit MallItem's. Nothing connects yet; the client is made on the first call.
+MallItem._get_connection()
 
 INDEX_KEYS = {
     None: ("pk", "sk"),
@@ -167,9 +170,8 @@ def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-@cache
 def _connection() -> Connection:
-    return Connection(region=settings().region)
+    return MallItem._get_connection().connection
 
 
 def transaction() -> TransactWrite:

@@ -3,18 +3,23 @@ enough that nothing absurd reaches DynamoDB (item size, key length) or a custome
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta
+
+from chalicelib.catalog.taxonomy import CATEGORIES
 
 Id = Annotated[str, Meta(pattern=r"^[a-z0-9_-]{1,64}$", description="Opaque identifier")]
 Name = Annotated[str, Meta(min_length=1, max_length=120)]
 ShortText = Annotated[str, Meta(max_length=500)]
 LongText = Annotated[str, Meta(max_length=5000)]
-Slug = Annotated[str, Meta(pattern=r"^[a-z][a-z-]{1,39}$", description="Category slug from the taxonomy")]
+# A Literal of the taxonomy: an unknown category is reported with every other bad field, and the OpenAPI
+# document lists the categories as an enum.
+Slug = Literal[CATEGORIES]  # type: ignore[valid-type]
 Cents = Annotated[int, Meta(ge=0, le=10_000_000, description="Money in euro cents")]
 PriceCents = Annotated[int, Meta(ge=1, le=10_000_000, description="Price in euro cents, VAT included")]
-StockCount = Annotated[int, Meta(ge=0, le=1_000_000)]
+MAX_STOCK = 1_000_000
+StockCount = Annotated[int, Meta(ge=0, le=MAX_STOCK)]
 VatRateBps = Annotated[int, Meta(ge=0, le=10_000, description="VAT rate in basis points: 2100 = 21 %")]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]

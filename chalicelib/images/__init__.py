@@ -1,0 +1,1 @@
+"""Product images: presigned uploads straight to S3, processing into WebP renditions, order, alt text."""

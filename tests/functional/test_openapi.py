@@ -1,0 +1,113 @@
+"""The OpenAPI document served at /openapi.json: valid 3.1, and true to the routes the app declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from chalicelib.api.routing import ROUTES
+from chalicelib.auth.keys import Role
+
+ERROR_REF = "#/components/schemas/ErrorBody"
+SCHEMES = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}
+
+
+@pytest.fixture
+def document(api) -> dict[str, Any]:
+    status, body = api.call("GET", "/openapi.json")
+    assert status == 200
+    assert ROUTES, "the app is imported by the api fixture, which registers every route"
+    return body
+
+
+def operations(document: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+    return [(route, document["paths"][route.path][route.method.lower()]) for route in ROUTES]
+
+
+def test_document_is_valid_openapi_3_1(document):
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_every_declared_route_is_documented_with_its_method_and_nothing_else(api, document):
+    from app import app
+
+    declared = {(r.path, r.method.lower()) for r in ROUTES}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == declared
+    # Every route the app serves is declared (the document itself excepted), with the same methods.
+    served = {
+        (path, method.lower())
+        for path, entries in app.routes.items()
+        for method in entries
+        if path != "/openapi.json"
+    }
+    assert served == declared
+    operation_ids = [op["operationId"] for _, op in operations(document)]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_bodies_parameters_and_success_responses_match_the_routes(document):
+    schemas = document["components"]["schemas"]
+    for route, op in operations(document):
+        where = f"{route.method} {route.path}"
+        if route.body is not None:
+            body_ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert op["requestBody"]["required"] is True, where
+            assert body_ref == f"#/components/schemas/{route.body.__name__}", where
+            assert route.body.__name__ in schemas, where
+        else:
+            assert "requestBody" not in op, where
+        path_params = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+        assert path_params == set(route.path_params), where
+        assert str(route.status) in op["responses"], where
+        if route.query is not None:
+            query_params = {p["name"] for p in op["parameters"] if p["in"] == "query"}
+            assert query_params == set(route.query.__struct_fields__), where
+
+
+def test_error_responses_use_the_error_body(document):
+    error_body = document["components"]["schemas"]["ErrorBody"]
+    assert error_body["required"] == ["error"]
+    for route, op in operations(document):
+        errors = {code: r for code, r in op["responses"].items() if int(code) >= 400}
+        assert set(errors) == {str(code) for code in route.errors}, route.path
+        for code, response in errors.items():
+            assert response["content"]["application/json"]["schema"]["$ref"] == ERROR_REF, (route.path, code)
+            assert response["description"], (route.path, code)
+        # Every input can be rejected, every id can be unknown.
+        if route.body is not None or route.query is not None:
+            assert "400" in errors, route.path
+        if route.path_params:
+            assert "404" in errors, route.path
+
+
+def test_secured_routes_declare_their_key_and_public_routes_none(document):
+    schemes = document["components"]["securitySchemes"]
+    assert {schemes[name]["scheme"] for name in SCHEMES.values()} == {"bearer"}
+    for route, op in operations(document):
+        if route.auth is None:
+            assert "security" not in op, route.path
+        else:
+            (requirement,) = op["security"]
+            (scheme,) = requirement
+            assert scheme in schemes, route.path
+            # Each role has its own scheme: a retailer route never advertises the operator key.
+            assert scheme == SCHEMES.get(route.auth, scheme), route.path
+            assert {"401", "403"} <= set(op["responses"]), route.path
+
+
+def test_documented_shapes_match_real_answers(api, document, open_shop, operator_key):
+    """Spot-checks that what the API returns has the fields the document promises."""
+    schemas = document["components"]["schemas"]
+    _, key = open_shop()
+    _, page = api.call("GET", "/shops")
+    assert set(page) == set(schemas["ShopPage"]["properties"])
+    assert set(page["items"][0]) <= set(schemas["Shop"]["properties"])
+    assert set(schemas["Shop"]["required"]) <= set(page["items"][0])
+    status, error = api.call("GET", "/shops?limit=0")
+    assert status == 400 and set(error) == set(schemas["ErrorBody"]["properties"])
+    status, mine = api.call("GET", "/retailer/shop", key=key)
+    assert set(mine) == set(schemas["RetailerShop"]["properties"])

@@ -25,6 +25,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.checkout
+	$(BIN)/python -m bench.images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -4,9 +4,11 @@ dropped."""
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from typing import Any
+
+import support
+from support import make_product, vid
 
 BAKERY, BUTCHER, WINE, GROCERY_BOX = (
     0,
@@ -19,39 +21,7 @@ AALST = {"lat": 50.9378, "lng": 4.0403}  # ~23 km from the butcher
 
 
 def send(api: Any, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["X-Cart-Token"] = token
-    if method == "GET":
-        response = api.http.get(path, headers=headers)
-    else:
-        payload = json.dumps(body).encode() if body is not None else b""
-        response = getattr(api.http, method.lower())(path, headers=headers, body=payload)
-    text = response.body.decode() if response.body else ""
-    return response.status_code, (json.loads(text) if text else None)
-
-
-def make_product(
-    api: Any, key: str, name: str, variants: list[tuple[int, int]], vat: int = 600, sku: str | None = None
-) -> dict[str, Any]:
-    """variants: (price in cents, stock)."""
-    prefix = sku or "".join(c for c in name.upper() if c.isascii() and c.isalnum())[:10]
-    body = {
-        "name": name,
-        "category": "bakery",
-        "vat_rate_bps": vat,
-        "variants": [
-            {"sku": f"{prefix}-{i}", "price_cents": price, "stock": stock, "options": {"n": str(i)}}
-            for i, (price, stock) in enumerate(variants)
-        ],
-    }
-    status, product = api.call("POST", "/retailer/products", body, key=key)
-    assert status == 201, product
-    return product
-
-
-def vid(product: dict[str, Any], index: int = 0) -> str:
-    return product["variants"][index]["id"]
+    return support.send(api, method, path, body, {"X-Cart-Token": token} if token is not None else None)
 
 
 def new_cart(api: Any, lines: list[tuple[str, int]] = ()) -> tuple[dict[str, Any], str]:

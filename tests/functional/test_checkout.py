@@ -4,13 +4,13 @@ reserved; unpaid holds expire; customers and retailers read what is theirs only.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from support import make_product, send, vid
 
 from chalicelib.payment.gateway import PaymentProviderFailed, SimulatedGateway
 
@@ -20,42 +20,6 @@ EMAIL = "an.peeters@example.be"
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def send(
-    api: Any, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if method == "GET":
-        response = api.http.get(path, headers=all_headers)
-    else:
-        payload = json.dumps(body).encode() if body is not None else b""
-        response = getattr(api.http, method.lower())(path, headers=all_headers, body=payload)
-    text = response.body.decode() if response.body else ""
-    return response.status_code, (json.loads(text) if text else None)
-
-
-def make_product(
-    api: Any, key: str, name: str, variants: list[tuple[int, int]], vat: int = 600
-) -> dict[str, Any]:
-    """variants: (price in cents, stock)."""
-    prefix = "".join(c for c in name.upper() if c.isascii() and c.isalnum())[:10]
-    body = {
-        "name": name,
-        "category": "bakery",
-        "vat_rate_bps": vat,
-        "variants": [
-            {"sku": f"{prefix}-{i}", "price_cents": price, "stock": stock, "options": {"n": str(i)}}
-            for i, (price, stock) in enumerate(variants)
-        ],
-    }
-    status, product = api.call("POST", "/retailer/products", body, key=key)
-    assert status == 201, product
-    return product
-
-
-def vid(product: dict[str, Any], index: int = 0) -> str:
-    return product["variants"][index]["id"]
 
 
 def new_cart(api: Any, lines: list[tuple[str, int]]) -> tuple[str, str]:

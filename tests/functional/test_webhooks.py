@@ -11,6 +11,8 @@ from itertools import count
 from typing import Any
 
 import stripe
+import support
+from support import send
 
 from chalicelib.payment.gateway import SimulatedGateway
 
@@ -23,29 +25,8 @@ _event_ids = count(1)
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def send(
-    api: Any, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if method == "GET":
-        response = api.http.get(path, headers=all_headers)
-    else:
-        payload = json.dumps(body).encode() if body is not None else b""
-        response = getattr(api.http, method.lower())(path, headers=all_headers, body=payload)
-    text = response.body.decode() if response.body else ""
-    return response.status_code, (json.loads(text) if text else None)
-
-
 def make_product(api: Any, key: str, name: str, price: int, stock: int) -> dict[str, Any]:
-    body = {
-        "name": name,
-        "category": "bakery",
-        "vat_rate_bps": 600,
-        "variants": [{"sku": name.upper()[:8], "price_cents": price, "stock": stock}],
-    }
-    status, product = api.call("POST", "/retailer/products", body, key=key)
-    assert status == 201, product
-    return product
+    return support.make_product(api, key, name, [(price, stock)], sku=name.upper()[:8])
 
 
 def stock(api: Any, retailer_key: str, product: dict[str, Any]) -> int:

@@ -170,11 +170,15 @@ def _attach_payment(
             order.refresh(consistent_read=True)
             if order.payment_intent_id != intent.id:
                 raise CheckoutInProgress(order.order_id) from None
+    return _result(order, cart_token, intent.id, intent.client_secret)
+
+
+def _result(order: OrderItem, cart_token: str, payment_intent_id: str, client_secret: str) -> CheckoutResult:
     return CheckoutResult(
         order_id=order.order_id,
         order_token=order_token(cart_token, order.order_id),
-        payment_intent_id=intent.id,
-        client_secret=intent.client_secret,
+        payment_intent_id=payment_intent_id,
+        client_secret=client_secret,
         status=order.status,
         total_cents=int(order.total_cents),
         currency=order.currency,
@@ -190,16 +194,7 @@ def _replay(cart: CartItem, cart_token: str, key: str, fingerprint: str) -> Chec
     assert cart.order_id is not None
     order = OrderItem.get(*OrderItem.key_for(cart.order_id), consistent_read=True)
     if order.payment_intent_id and order.client_secret:
-        return CheckoutResult(
-            order_id=order.order_id,
-            order_token=order_token(cart_token, order.order_id),
-            payment_intent_id=order.payment_intent_id,
-            client_secret=order.client_secret,
-            status=order.status,
-            total_cents=int(order.total_cents),
-            currency=order.currency,
-            hold_until=order.hold_until,
-        )
+        return _result(order, cart_token, order.payment_intent_id, order.client_secret)
     if order.status != PENDING_PAYMENT:
         raise CartClosed(cart.cart_id, cart.order_id)
     return _attach_payment(order, cart_token, key, created_here=False)

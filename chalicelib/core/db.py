@@ -2,7 +2,7 @@
 
 Every item type is a PynamoDB model subclassing `MallItem`; the `kind` discriminator lets one Query over
 an item collection (a product and its variants) come back as the right classes. Key layout and access
-patterns: docs/data-model.md. Requests never Scan.
+patterns: docs/data-model.md. Requests only read by key (GetItem, Query, BatchGetItem).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Geohash and great-circle distance: finding shops near a point without a DynamoDB Scan.
+"""Geohash and great-circle distance: finding shops near a point by key, without reading the whole table.
 
 Every active shop item carries ``geo_cell`` (its geohash at precision 3, a GSI partition key) and a sort key
 that starts with its precision-9 geohash followed by ``#<shop_id>``. A near-me search therefore needs, for

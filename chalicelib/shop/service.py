@@ -140,7 +140,11 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
     before = shop.profile
     # Products carry the shop's name and fulfilment offer (see catalog.listing.shop_terms_of).
     relist = (before.name, before.pickup, before.delivery, before.location, before.address) != (
-        profile.name, profile.pickup, profile.delivery, profile.location, profile.address
+        profile.name,
+        profile.pickup,
+        profile.delivery,
+        profile.location,
+        profile.address,
     )
     _apply_profile(shop, profile)
     shop.updated_at = iso(now())

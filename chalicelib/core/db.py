@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
@@ -164,10 +163,6 @@ def decode_cursor(
     if not valid:
         raise InvalidInput.single("cursor", "is not a valid cursor for this list")
     return {name: {"S": value} for name, value in flat.items()}
-
-
-def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _connection() -> Connection:

@@ -49,7 +49,7 @@ MAX_NEARBY_CANDIDATES = 500
 def open_shop(profile: ShopProfile) -> CreatedShop:
     _check_profile(profile)
     shop_id = new_id("shop")
-    issued, key_item = new_key_item_for_shop(shop_id)
+    issued, key_item = _new_shop_key(shop_id)
     stamp = iso(now())
     item = ShopItem(
         *ShopItem.key_for(shop_id),
@@ -80,7 +80,7 @@ def operator_get_shop(shop_id: str) -> RetailerShop:
 
 def rotate_key(shop_id: str) -> RotatedKey:
     shop = _load(shop_id)
-    issued, key_item = new_key_item_for_shop(shop_id, active=shop.active)
+    issued, key_item = _new_shop_key(shop_id, active=shop.active)
     try:
         with transaction() as tx:
             tx.delete(ApiKeyItem(*ApiKeyItem.key_for(shop.key_digest)))
@@ -118,7 +118,7 @@ def set_shop_status(shop_id: str, active: bool) -> RetailerShop:
     return _retailer_view(shop)
 
 
-def new_key_item_for_shop(shop_id: str, active: bool = True) -> tuple[IssuedKey, ApiKeyItem]:
+def _new_shop_key(shop_id: str, active: bool = True) -> tuple[IssuedKey, ApiKeyItem]:
     issued, item = new_key_item(Role.RETAILER, shop_id)
     item.shop_active = active
     return issued, item

@@ -21,7 +21,7 @@ class WrongRole(NotAllowed):
     code = "wrong_role"
 
     def __init__(self, required: str) -> None:
-        super().__init__(f"This route needs a {required} key.", required_role=required)
+        super().__init__(f"This route needs the {required}'s key.", required_role=required)
 
 
 class ShopSuspended(NotAllowed):

@@ -41,6 +41,8 @@ from chalicelib.shop.schemas import (
 # Near-me reads every active shop in the cells the circle touches; a mall is a city, so this stays small,
 # but it is bounded so a dense region cannot turn one request into an unbounded read.
 MAX_NEARBY_CANDIDATES = 500
+# At 50 km a circle touches at most 4 precision-3 cells below about 50° of latitude and 6 up to about 70°.
+MAX_NEARBY_CELLS = 6
 
 
 # --- operator ---------------------------------------------------------------------------------------
@@ -188,8 +190,15 @@ def list_shops(query: ShopListQuery) -> ShopPage:
 def shops_near(query: NearbyQuery) -> ShopPage:
     _check_category_filter(query.category)
     offset = _decode_offset(query.cursor)
+    cells = geo.cell_ranges(query.lat, query.lng, query.radius_km)
+    if len(cells) > MAX_NEARBY_CELLS:
+        # Near the poles geohash cells shrink to slivers: one public request must not become hundreds
+        # of Queries. A mall is a city; no real one is there.
+        raise InvalidInput.single(
+            "radius_km", "covers too large an area at this latitude; use a smaller radius"
+        )
     found: list[tuple[float, ShopItem]] = []
-    for cell in geo.cell_ranges(query.lat, query.lng, query.radius_km):
+    for cell in cells:
         condition = ShopItem.gsi2sk.between(cell.low, cell.high)
         for item in ShopItem.gsi2.query(f"GEO#{cell.cell}", condition, limit=MAX_NEARBY_CANDIDATES):
             profile = item.profile

@@ -663,3 +663,13 @@ def _product_body(name: str, sku: str) -> dict[str, Any]:
         "vat_rate_bps": 600,
         "variants": [{"sku": sku, "price_cents": 100}],
     }
+
+
+def test_near_me_refuses_a_radius_that_would_need_hundreds_of_queries_near_a_pole(api):
+    """Geohash cells are slivers near the poles: the request is refused before any Query is made."""
+    status, body = api.call("GET", "/shops/near?lat=89.9&lng=179.9&radius_km=50")
+
+    assert status == 400
+    assert [f["field"] for f in body["error"]["fields"]] == ["radius_km"]
+    status, body = api.call("GET", "/shops/near?lat=60.0&lng=10.0&radius_km=50")
+    assert status == 200, body

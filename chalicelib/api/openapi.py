@@ -18,6 +18,7 @@ _ERROR_TEXT = {
     404: "Not found (or not yours)",
     409: "Conflicts with the current state",
     422: "Understood but cannot be processed",
+    429: "Too many failed attempts: wait for Retry-After seconds",
     502: "The payment provider failed; nothing was charged or reserved, retry later",
 }
 _SECURITY = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}

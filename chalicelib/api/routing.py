@@ -21,6 +21,7 @@ from chalicelib.core.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
+    TooManyAttempts,
     Unprocessable,
     UpstreamFailure,
 )
@@ -35,6 +36,7 @@ STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Unprocessable, 422),
+    (TooManyAttempts, 429),
     (UpstreamFailure, 502),
 )
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -190,6 +192,8 @@ def error_response(error: DomainError) -> Response:
         fields = [FieldError(p.field, p.message) for p in error.problems]
     detail = ErrorDetail(error.code, error.message, fields, error.details or None)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    if isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     response = to_response(status_for(error), ErrorBody(detail))
     if headers:
         response.headers.update(headers)

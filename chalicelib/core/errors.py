@@ -1,5 +1,5 @@
 """Domain failures. Each concrete error names one thing that went wrong and carries its data; the API
-layer maps the five families below to HTTP status codes in one place (chalicelib/api/routing.py)."""
+layer maps the families below to HTTP status codes in one place (chalicelib/api/routing.py)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ class Conflict(DomainError):
 
 class Unprocessable(DomainError):
     code = "unprocessable"
+
+
+class TooManyAttempts(DomainError):
+    """Refused for a while after repeated failures (guessing a secret); retrying before
+    `retry_after_seconds` is pointless, so the API also sends it as Retry-After."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_seconds: int, **details: Any) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds, **details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class UpstreamFailure(DomainError):

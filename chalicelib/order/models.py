@@ -69,6 +69,11 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     total_cents = NumberAttribute()
     vat = JSONAttribute()
     history = JSONAttribute(default=list)  # [{"at", "by", "from", "to"}]
+    # Pickup only, set when the order is paid: shown to the customer, never in a shop's view.
+    pickup_code = UnicodeAttribute(null=True)
+    # Wrong pickup codes in the window that started at the first of them (chalicelib/order/fulfilment.py).
+    pickup_failures = NumberAttribute(null=True)
+    pickup_failures_since = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -81,3 +86,24 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
         self.gsi1sk = f"{self.created_at}#{self.order_id}"
         self.gsi2pk = f"SHOP#{self.shop_id}#SUBORDERS"
         self.gsi2sk = f"{self.created_at}#{self.order_id}"
+
+
+class OrderEventItem(MallItem, discriminator="order_event"):
+    """pk = EVENTS#<yyyy-mm-dd>, sk = <at, microseconds>#<order>#<shop or ->#<seq>: one change of an order,
+    written in the transaction that makes the change, for the notification channel to pick up later.
+
+    One partition per UTC day, sorted by time, so "recent events" is a Query read backwards. ``seq`` is the
+    position of the change in the sub-order's history (0 for order-level events), which keeps keys distinct
+    within one microsecond; the change's own condition makes it, and so its event, happen once. Kept 30
+    days (TTL on ``expires_at``).
+    """
+
+    event_type = UnicodeAttribute(attr_name="type")  # "order.paid", "sub_order.<status>"
+    order_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute(null=True)  # None for an order-level event
+    shop_ids = ListAttribute(of=UnicodeAttribute)  # every shop concerned
+    from_status = UnicodeAttribute()
+    to_status = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UnicodeAttribute()
+    expires_at = NumberAttribute()

@@ -45,6 +45,8 @@ class SubOrder(Struct):
     created_at: str
     updated_at: str
     customer_email: str | None = None  # shown to the shop that must contact the customer
+    # The retailer's view only: the statuses the shop may move this sub-order to now (its buttons).
+    actions: list[str] | None = None
 
 
 class Order(Struct):
@@ -72,3 +74,30 @@ class SubOrderListQuery(Struct, forbid_unknown_fields=True):
     status: Annotated[str, Meta(pattern=r"^[a-z_]{3,30}$")] | None = None
     limit: Limit = 20
     cursor: Cursor | None = None
+
+
+class StatusChangeIn(Struct, forbid_unknown_fields=True):
+    to: Annotated[str, Meta(pattern=r"^[a-z_]{3,30}$", description="The sub-order's next status")]
+    pickup_code: (
+        Annotated[str, Meta(pattern=r"^[0-9]{6}$", description="The customer's code; needed for collected")]
+        | None
+    ) = None
+
+
+class OrderEvent(Struct):
+    type: str
+    order_id: Id
+    shop_id: Id | None
+    shop_ids: list[Id]
+    from_status: str
+    to_status: str
+    by: str
+    at: str
+
+
+class OrderEventPage(Struct):
+    items: list[OrderEvent]
+
+
+class EventQuery(Struct, forbid_unknown_fields=True):
+    limit: Limit = 20

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,8 @@ from chalicelib.core.db import MallItem, query_page, transaction
 from chalicelib.core.log import logger
 from chalicelib.core.validation import convert
 from chalicelib.order.errors import BadOrderToken, OrderNotFound
+from chalicelib.order.events import order_event
+from chalicelib.order.lifecycle import PICKUP, Actor, Status, next_statuses
 from chalicelib.order.models import (
     CANCELLED,
     EXPIRY_PARTITION,
@@ -86,8 +89,14 @@ def load_order(order_id: str, consistent: bool = True) -> tuple[OrderItem, list[
 # --- payment outcome --------------------------------------------------------------------------------
 
 
+def new_pickup_code() -> str:
+    # Six digits: read aloud at a counter. Guessing is limited by the wrong-code lockout, not by length.
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
 def mark_paid(order_id: str, event: EventRecord | None, by: str = "stripe") -> str:
-    """pending_payment → paid for the order and every sub-order: the held stock is now sold."""
+    """pending_payment → paid for the order and every sub-order: the held stock is now sold. Pickup
+    sub-orders get their pickup code, and the order.paid event is recorded, in the same transaction."""
     order, subs = load_order(order_id)
     if order.status != PENDING_PAYMENT:
         outcome = "already_paid" if order.status == PAID else f"ignored_{order.status}"
@@ -98,7 +107,21 @@ def mark_paid(order_id: str, event: EventRecord | None, by: str = "stripe") -> s
         return _record_only(event, outcome)
     try:
         with transaction() as tx:
-            _transition(tx, order, subs, PAID, by)
+            _transition(tx, order, subs, PAID, by, pickup_codes=True)
+            tx.save(
+                order_event(
+                    "order.paid",
+                    order_id=order_id,
+                    shop_id=None,
+                    shop_ids=list(order.shop_ids),
+                    from_status=PENDING_PAYMENT,
+                    to_status=PAID,
+                    by=by,
+                    seq=0,
+                    moment=now(),
+                ),
+                condition=MallItem.pk.does_not_exist(),
+            )
             if event:
                 tx.save(event.item("paid"), condition=ProcessedEvent.pk.does_not_exist())
     except TransactWriteError:
@@ -152,7 +175,13 @@ def cancel_unpaid(
 
 
 def _transition(
-    tx: TransactWrite, order: OrderItem, subs: list[SubOrderItem], to: str, by: str, reason: str | None = None
+    tx: TransactWrite,
+    order: OrderItem,
+    subs: list[SubOrderItem],
+    to: str,
+    by: str,
+    reason: str | None = None,
+    pickup_codes: bool = False,
 ) -> None:
     stamp = iso(now())
     actions = [
@@ -169,16 +198,15 @@ def _transition(
         sub.status = to
         sub.index_for_status()
         history = [*sub.history, {"at": stamp, "by": by, "from": before, "to": to}]
-        tx.update(
-            sub,
-            actions=[
-                SubOrderItem.status.set(to),
-                SubOrderItem.gsi1pk.set(sub.gsi1pk),
-                SubOrderItem.history.set(history),
-                SubOrderItem.updated_at.set(stamp),
-            ],
-            condition=SubOrderItem.status == before,
-        )
+        sub_actions = [
+            SubOrderItem.status.set(to),
+            SubOrderItem.gsi1pk.set(sub.gsi1pk),
+            SubOrderItem.history.set(history),
+            SubOrderItem.updated_at.set(stamp),
+        ]
+        if pickup_codes and sub.fulfilment.get("method") == PICKUP:
+            sub_actions.append(SubOrderItem.pickup_code.set(new_pickup_code()))
+        tx.update(sub, actions=sub_actions, condition=SubOrderItem.status == before)
 
 
 def _record_only(event: EventRecord | None, outcome: str) -> str:
@@ -291,13 +319,28 @@ def shop_sub_order(principal: Principal, order_id: str) -> SubOrder:
     return sub_order_view(sub, for_shop=True)
 
 
+def retailer_actions(sub: SubOrderItem) -> list[str]:
+    """The retailer's next statuses, without cancelled: cancelling a paid sub-order needs a refund, which
+    this API cannot do yet (see fulfilment.UseRefundFlow)."""
+    allowed = next_statuses(sub.status, Actor.RETAILER, sub.fulfilment["method"])
+    return [status for status in allowed if status != Status.CANCELLED]
+
+
 def sub_order_view(sub: SubOrderItem, for_shop: bool = False) -> SubOrder:
+    fulfilment = dict(sub.fulfilment)
+    if sub.pickup_code and not for_shop:
+        # Only the customer sees the code: the shop must get it from the customer at the counter.
+        fulfilment["pickup"] = {
+            **fulfilment.get("pickup", {}),
+            "code": sub.pickup_code,
+            "qr_payload": f"mall-pickup:{sub.order_id}:{sub.shop_id}:{sub.pickup_code}",
+        }
     return SubOrder(
         order_id=sub.order_id,
         shop_id=sub.shop_id,
         shop_name=sub.shop_name,
         status=sub.status,
-        fulfilment=dict(sub.fulfilment),
+        fulfilment=fulfilment,
         lines=[convert(line, OrderLine, strict=True) for line in sub.lines],
         subtotal_cents=int(sub.subtotal_cents),
         delivery_fee_cents=int(sub.delivery_fee_cents),
@@ -307,4 +350,5 @@ def sub_order_view(sub: SubOrderItem, for_shop: bool = False) -> SubOrder:
         created_at=sub.created_at,
         updated_at=sub.updated_at,
         customer_email=sub.email if for_shop else None,
+        actions=retailer_actions(sub) if for_shop else None,
     )

@@ -1,0 +1,76 @@
+"""Order events: every status change of an order or sub-order is recorded as an item in the same transaction
+as the change, so an event exists exactly when the change happened. Delivering them (e-mail, retailer
+webhooks) is a later consumer's job; for now the dev feed reads them back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.core.clock import now
+from chalicelib.order.models import OrderEventItem
+from chalicelib.order.schemas import OrderEvent, OrderEventPage
+
+EVENT_TTL = timedelta(days=30)
+PARTITION = "EVENTS#{day}"
+
+
+def stamp(moment: datetime) -> str:
+    # Microseconds: events of one order follow each other within a second and must sort in that order.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def order_event(
+    event_type: str,
+    *,
+    order_id: str,
+    shop_id: str | None,
+    shop_ids: list[str],
+    from_status: str,
+    to_status: str,
+    by: str,
+    seq: int,
+    moment: datetime,
+) -> OrderEventItem:
+    at = stamp(moment)
+    return OrderEventItem(
+        PARTITION.format(day=at[:10]),
+        f"{at}#{order_id}#{shop_id or '-'}#{seq}",
+        event_type=event_type,
+        order_id=order_id,
+        shop_id=shop_id,
+        shop_ids=shop_ids,
+        from_status=from_status,
+        to_status=to_status,
+        by=by,
+        at=at,
+        expires_at=int((moment + EVENT_TTL).timestamp()),
+    )
+
+
+def recent_events(limit: int, moment: datetime | None = None) -> OrderEventPage:
+    """The newest ``limit`` events of today (UTC), topped up from yesterday so that a read just after
+    midnight still shows what just happened. Two Queries at most."""
+    today = (moment or now()).astimezone(UTC)
+    items: list[OrderEventItem] = []
+    for day in (today, today - timedelta(days=1)):
+        remaining = limit - len(items)
+        if remaining <= 0:
+            break
+        items += OrderEventItem.query(
+            PARTITION.format(day=day.date().isoformat()), scan_index_forward=False, limit=remaining
+        )
+    return OrderEventPage(
+        [
+            OrderEvent(
+                type=e.event_type,
+                order_id=e.order_id,
+                shop_id=e.shop_id,
+                shop_ids=list(e.shop_ids),
+                from_status=e.from_status,
+                to_status=e.to_status,
+                by=e.by,
+                at=e.at,
+            )
+            for e in items
+        ]
+    )

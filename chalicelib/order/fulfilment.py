@@ -1,0 +1,163 @@
+"""The retailer moves its part of an order through fulfilment: preparing, ready for pickup or out for
+delivery, collected (with the customer's pickup code) or delivered.
+
+Nothing here decides which move is allowed: :func:`chalicelib.order.lifecycle.check` does. This module
+verifies the pickup code and applies the move in one transaction with its event, conditional on the status
+it read, so two devices at the counter can never both apply a change.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.auth.service import Principal
+from chalicelib.core.clock import iso, now
+from chalicelib.core.db import MallItem, transaction
+from chalicelib.order import lifecycle
+from chalicelib.order.errors import (
+    OrderNotFound,
+    SubOrderChangedConcurrently,
+    TooManyPickupAttempts,
+    UseRefundFlow,
+    WrongPickupCode,
+)
+from chalicelib.order.events import order_event
+from chalicelib.order.lifecycle import Actor, IllegalTransition, PickupCodeRequired, Status
+from chalicelib.order.models import SubOrderItem
+from chalicelib.order.schemas import StatusChangeIn, SubOrder
+from chalicelib.order.service import retailer_actions, sub_order_view
+
+MAX_WRONG_CODES = 5
+# Counted from the first wrong code: after MAX_WRONG_CODES in this window, every attempt (right or wrong)
+# is refused until it ends, which bounds guessing a 6-digit code to 5 tries per 15 minutes.
+WRONG_CODE_WINDOW = timedelta(minutes=15)
+# A counter update that loses a race is re-read and re-judged; more losses than this is not a human.
+_COUNT_TRIES = 3
+_RACE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def load_sub_order(order_id: str, shop_id: str) -> SubOrderItem:
+    # Keyed by the caller's shop: another shop's sub-order is simply not found.
+    try:
+        return SubOrderItem.get(*SubOrderItem.key_for(order_id, shop_id), consistent_read=True)
+    except SubOrderItem.DoesNotExist:
+        raise OrderNotFound(order_id) from None
+
+
+def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> SubOrder:
+    sub = load_sub_order(order_id, principal.shop_id or "")
+    if body.to == Status.CANCELLED:
+        raise UseRefundFlow()
+    method = sub.fulfilment["method"]
+    try:
+        lifecycle.check(sub.status, body.to, Actor.RETAILER, method)
+    except IllegalTransition as error:
+        # The same list as the view's `actions`, so a stale client can redraw its buttons from the error.
+        raise IllegalTransition(error.current, error.target, retailer_actions(sub)) from None
+    except PickupCodeRequired:
+        if body.pickup_code is None:
+            raise
+        sub = _verify_pickup_code(sub, body.pickup_code)
+        lifecycle.check(sub.status, body.to, Actor.RETAILER, method, pickup_code_ok=True)
+    _apply(sub, body.to, now())
+    return sub_order_view(sub, for_shop=True)
+
+
+def _verify_pickup_code(sub: SubOrderItem, code: str) -> SubOrderItem:
+    """Returns the sub-order (re-read if a counter update raced) when ``code`` is right; raises
+    TooManyPickupAttempts during a lockout (before comparing, so a locked-out guess learns nothing) and
+    WrongPickupCode after counting a wrong code."""
+    for _ in range(_COUNT_TRIES):
+        moment = now()
+        since = _parse(sub.pickup_failures_since)
+        in_window = since is not None and moment < since + WRONG_CODE_WINDOW
+        failures = int(sub.pickup_failures or 0) if in_window else 0
+        if since is not None and failures >= MAX_WRONG_CODES:
+            wait = (since + WRONG_CODE_WINDOW - moment).total_seconds()
+            raise TooManyPickupAttempts(max(1, math.ceil(wait)))
+        # Constant time: the comparison must not tell how many leading digits were right.
+        if sub.pickup_code and hmac.compare_digest(sub.pickup_code.encode(), code.encode()):
+            return sub
+        try:
+            _count_wrong_code(sub, moment, in_window)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            sub = load_sub_order(sub.order_id, sub.shop_id)
+            continue
+        raise WrongPickupCode(max(0, MAX_WRONG_CODES - int(sub.pickup_failures or 0)))
+    raise SubOrderChangedConcurrently(sub.order_id)
+
+
+def _count_wrong_code(sub: SubOrderItem, moment: datetime, in_window: bool) -> None:
+    """One more wrong code, conditional on the window read, so concurrent attempts each count once and a
+    window is never restarted over another attempt's count. Updates ``sub`` with the stored values."""
+    read_since = (
+        SubOrderItem.pickup_failures_since.does_not_exist()
+        if sub.pickup_failures_since is None
+        else SubOrderItem.pickup_failures_since == sub.pickup_failures_since
+    )
+    exists_with_window = SubOrderItem.pk.exists() & read_since
+    if in_window:
+        sub.update(
+            actions=[SubOrderItem.pickup_failures.add(1)],
+            condition=exists_with_window & (SubOrderItem.pickup_failures < MAX_WRONG_CODES),
+        )
+    else:
+        sub.update(
+            actions=[
+                SubOrderItem.pickup_failures.set(1),
+                SubOrderItem.pickup_failures_since.set(iso(moment)),
+            ],
+            condition=exists_with_window,
+        )
+
+
+def _apply(sub: SubOrderItem, to: str, moment: datetime) -> None:
+    before = sub.status
+    stamp = iso(moment)
+    history = [*sub.history, {"at": stamp, "by": Actor.RETAILER.value, "from": before, "to": to}]
+    sub.status = to
+    sub.index_for_status()
+    try:
+        with transaction() as tx:
+            tx.update(
+                sub,
+                actions=[
+                    SubOrderItem.status.set(to),
+                    SubOrderItem.gsi1pk.set(sub.gsi1pk),
+                    SubOrderItem.gsi1sk.set(sub.gsi1sk),
+                    SubOrderItem.history.set(history),
+                    SubOrderItem.updated_at.set(stamp),
+                ],
+                condition=SubOrderItem.status == before,
+            )
+            tx.save(
+                order_event(
+                    f"sub_order.{to}",
+                    order_id=sub.order_id,
+                    shop_id=sub.shop_id,
+                    shop_ids=[sub.shop_id],
+                    from_status=before,
+                    to_status=to,
+                    by=Actor.RETAILER.value,
+                    seq=len(history) - 1,
+                    moment=moment,
+                ),
+                condition=MallItem.pk.does_not_exist(),
+            )
+    except TransactWriteError as error:
+        reasons = {reason.code for reason in error.cancellation_reasons if reason is not None}
+        if error.cause_response_code == "TransactionCanceledException" and reasons <= _RACE_CODES:
+            raise SubOrderChangedConcurrently(sub.order_id) from None
+        raise
+    sub.history = history
+    sub.updated_at = stamp
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -366,6 +366,8 @@ def main() -> None:
         raise KeyboardInterrupt  # SIGTERM stops us like Ctrl-C, also in the middle of seeding
 
     signal.signal(signal.SIGTERM, _stop)
+    # A shell that starts us in the background hands us SIGINT ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("Starting the local stack (moto, CloudFormation, demo data, chalice local)...", flush=True)
     partial = STATE_FILE.with_name(STATE_FILE.name + ".tmp")
     written = False

@@ -17,6 +17,7 @@ from chalicelib.api.operator import operator
 from chalicelib.api.payments import payments
 from chalicelib.api.retailer import retailer
 from chalicelib.api.retailer_orders import retailer_orders
+from chalicelib.api.retailer_webhooks import retailer_webhooks
 from chalicelib.api.storefront import storefront
 from chalicelib.core.config import settings
 from chalicelib.payment.gateway import simulated
@@ -30,6 +31,7 @@ app.register_blueprint(checkout)
 app.register_blueprint(retailer)
 app.register_blueprint(product_images)
 app.register_blueprint(retailer_orders)
+app.register_blueprint(retailer_webhooks)
 app.register_blueprint(operator)
 app.register_blueprint(payments)
 app.register_blueprint(docs)
@@ -48,6 +50,22 @@ def expire_checkout_holds(event: object) -> None:
     from chalicelib.order.service import expire_holds
 
     expire_holds()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def relay_notifications(event: object) -> None:
+    """Publishes new order events (outbox) to the event channel and sends due retailer webhooks."""
+    from chalicelib.notify.relay import relay_notifications
+
+    relay_notifications()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def cancel_pickup_no_shows(event: object) -> None:
+    """Cancels, refunds and restocks pickup sub-orders not collected within the shop's no-show days."""
+    from chalicelib.order.refunds import cancel_no_shows
+
+    cancel_no_shows()
 
 
 # S3 (ObjectCreated under uploads/) -> SQS (infra/mall-stack.yaml) -> this function, in its own Lambda with

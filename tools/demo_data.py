@@ -161,7 +161,14 @@ def _shop(
     pickup: tuple[bool, int, str] = (True, 2, "Ask at the counter"),
     delivery: tuple[bool, float, int, int | None] = (True, 5, 495, 5000),
     extra_closed: tuple[str, ...] = (),
+    slots: tuple[int, int, int] | None = None,
 ) -> dict[str, Any]:
+    # slots: (length_minutes, capacity, preparation_minutes) for a shop that books pickup slots.
+    slot_config = (
+        {"slots": {"length_minutes": slots[0], "capacity": slots[1], "preparation_minutes": slots[2]}}
+        if slots
+        else {}
+    )
     return {
         "key": key,
         "name": name,
@@ -174,7 +181,12 @@ def _shop(
         "email": email,
         "opening_hours": hours,
         "closed_dates": sorted(set(_COMMON_CLOSED_DATES) | set(extra_closed)),
-        "pickup": {"enabled": pickup[0], "ready_within_hours": pickup[1], "instructions": pickup[2]},
+        "pickup": {
+            "enabled": pickup[0],
+            "ready_within_hours": pickup[1],
+            "instructions": pickup[2],
+            **slot_config,
+        },
         "delivery": {
             "enabled": delivery[0],
             "radius_km": delivery[1],
@@ -260,7 +272,7 @@ _SHOPS: tuple[dict[str, Any], ...] = (
         "Nederkouter 96", "9000", 51.0478, 3.7226, "+32 9 224 37 71", "hallo@destapper.be",
         _hours("", _LUNCH, _LUNCH, _LUNCH, _LUNCH, "09:30-17:30", ""),
         pickup=(True, 4, "Ask at the counter, we will check the fit with you"),
-        delivery=_NO_DELIVERY,
+        delivery=_NO_DELIVERY, slots=(30, 2, 240),
     ),
     _shop(
         "boekhandel-de-leesvink", "Boekhandel De Leesvink", ["books", "stationery"],
@@ -276,7 +288,7 @@ _SHOPS: tuple[dict[str, Any], ...] = (
         "of all ages. Every toy is tried out by our own children first.",
         "Brabantdam 88", "9000", 51.0497, 3.7289, "+32 9 225 04 93", "hallo@draaitol.be",
         _hours("", _SHOP, "09:30-18:00", _SHOP, _SHOP, "09:30-18:00", ""),
-        extra_closed=("2026-07-21",),
+        extra_closed=("2026-07-21",), slots=(15, 4, 60),
     ),
     _shop(
         "bloemenatelier-de-lindeboom", "Bloemenatelier De Lindeboom", ["flowers-plants", "home-deco"],
@@ -295,7 +307,7 @@ _SHOPS: tuple[dict[str, Any], ...] = (
         _hours("", "09:00-12:00 13:00-18:30", "09:00-12:00 13:00-18:30", "09:00-12:00 13:00-18:30",
                "09:00-12:00 13:00-18:30", "09:00-17:00", ""),
         pickup=(True, 24, "Bikes are adjusted to your height at pickup, allow 15 minutes"),
-        delivery=_NO_DELIVERY, extra_closed=("2026-08-03", "2026-08-04", "2026-08-05"),
+        delivery=_NO_DELIVERY, extra_closed=("2026-08-03", "2026-08-04", "2026-08-05"), slots=(60, 1, 1440),
     ),
     _shop(
         "groentepakket-het-moestuintje", "Groentepakket Het Moestuintje", ["grocery"],

@@ -76,20 +76,43 @@ def payment_env(api_url: str) -> dict[str, str]:
 class Scheduler(threading.Thread):
     """`chalice local` runs no @app.schedule functions: this runs the same ones on their rate."""
 
-    def __init__(self, every_seconds: float = 60.0) -> None:
+    def __init__(self, every_seconds: float = 60.0, relay_every_seconds: float = 10.0) -> None:
         super().__init__(name="local-scheduler", daemon=True)
         self._every = every_seconds
+        # Faster than the deployed 1 minute: a developer watching a webhook should not wait for it.
+        self._relay_every = relay_every_seconds
         self._stopped = threading.Event()
 
     def run(self) -> None:
+        from chalicelib.notify.channel import publish_to_log
+        from chalicelib.notify.relay import relay_notifications
         from chalicelib.order.service import expire_holds
 
-        while not self._stopped.wait(self._every):
+        last_expiry = time.monotonic()
+        while not self._stopped.wait(min(self._every, self._relay_every)):
+            try:
+                # EVENT_CHANNEL=log: no EventBridge locally, the events are log lines (and GET /dev/events).
+                relayed = relay_notifications(publisher=publish_to_log)
+                if relayed["events"] or relayed["deliveries"]:
+                    print(f"[scheduler] notifications: {relayed}", flush=True)
+            except Exception as exc:
+                print(f"[scheduler] notification relay failed: {exc!r}", flush=True)
+            if time.monotonic() - last_expiry < self._every:
+                continue
+            last_expiry = time.monotonic()
             try:
                 for order_id, outcome in expire_holds():
                     print(f"[scheduler] order {order_id}: {outcome}", flush=True)
             except Exception as exc:  # a local helper must not die on one bad run
                 print(f"[scheduler] expiry run failed: {exc!r}", flush=True)
+            try:
+                # Deployed hourly; a run that finds nothing due is one Query.
+                from chalicelib.order.refunds import cancel_no_shows
+
+                for r in cancel_no_shows():
+                    print(f"[scheduler] no-show {r.order_id}/{r.shop_id}: {r.outcome}", flush=True)
+            except Exception as exc:
+                print(f"[scheduler] no-show run failed: {exc!r}", flush=True)
 
     def stop(self) -> None:
         self._stopped.set()

@@ -1,4 +1,5 @@
-"""Two fixes to moto's DynamoDB (pinned moto 5.2.5) so the local stack behaves like DynamoDB at mall size.
+"""Fixes to moto (pinned moto 5.2.5): two to DynamoDB, so the local stack behaves like DynamoDB at mall size,
+and one to CloudFormation's event bus (3., below).
 
 1. moto snapshots the *whole table* with deepcopy once per item of a TransactWriteItems call, to roll back
    on failure. With one table for the whole mall, a 40-item transaction on a seeded table took seconds.
@@ -37,7 +38,32 @@ def install() -> None:
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _name_event_buses_from_the_template()
     _installed = True
+
+
+def _name_event_buses_from_the_template() -> None:
+    """3. moto's CloudFormation names an AWS::Events::EventBus after its logical id, ignoring the template's
+    Name, and gives it no physical id (so Ref and DescribeStackResources have none). AWS uses Name and the
+    name is the physical id; the relay publishes to the bus by that name (chalicelib/notify/channel.py)."""
+    from moto.events.models import EventBus, events_backends
+
+    def create(
+        cls: type[EventBus],
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> EventBus:
+        properties = cloudformation_json.get("Properties", {})
+        return events_backends[account_id][region_name].create_event_bus(
+            name=properties.get("Name") or resource_name,
+            event_source_name=properties.get("EventSourceName"),
+        )
+
+    EventBus.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
 
 
 def _item_key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:

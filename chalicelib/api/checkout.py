@@ -16,10 +16,11 @@ from chalicelib.checkout.schemas import (
     FulfilmentIn,
     LineIn,
     NewCart,
+    PickupSlots,
     QuantityIn,
 )
 from chalicelib.order import service as orders
-from chalicelib.order.schemas import Order
+from chalicelib.order.schemas import Order, Refund
 
 checkout = Blueprint(__name__)
 TAG = "Cart and checkout"
@@ -117,6 +118,20 @@ def set_fulfilment(cart_id: str, shop_id: str, headers: Headers, body: Fulfilmen
 
 @endpoint(
     checkout,
+    "GET",
+    "/carts/{cart_id}/shops/{shop_id}/pickup-slots",
+    summary="Pickup slots one shop of the cart can honour now (or when pickup is ready, without slots)",
+    tag=TAG,
+    headers=CART,
+    response=PickupSlots,
+    errors=(401, 422),
+)
+def pickup_slots(cart_id: str, shop_id: str, headers: Headers) -> PickupSlots:
+    return carts.pickup_slots(cart_id, headers["x-cart-token"], shop_id)
+
+
+@endpoint(
+    checkout,
     "POST",
     "/carts/{cart_id}/checkout",
     summary="Reserve stock, create the order and its payment (idempotent per Idempotency-Key)",
@@ -143,3 +158,19 @@ def checkout_cart(cart_id: str, headers: Headers, body: CheckoutIn) -> CheckoutR
 )
 def get_order(order_id: str, headers: Headers) -> Order:
     return orders.customer_order(order_id, headers["x-order-token"])
+
+
+@endpoint(
+    checkout,
+    "POST",
+    "/orders/{order_id}/shops/{shop_id}/cancel",
+    summary="Cancel one shop's part of the order (until it is ready or on its way); refunded in full",
+    tag=TAG,
+    headers=("X-Order-Token",),
+    response=Refund,
+    errors=(401, 409, 422),
+)
+def cancel_sub_order(order_id: str, shop_id: str, headers: Headers) -> Refund:
+    from chalicelib.order import refunds
+
+    return refunds.refund_view(refunds.customer_cancel(order_id, shop_id, headers["x-order-token"]))

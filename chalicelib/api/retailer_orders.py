@@ -9,7 +9,16 @@ from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
 from chalicelib.order import fulfilment
 from chalicelib.order import service as orders
-from chalicelib.order.schemas import StatusChangeIn, SubOrder, SubOrderListQuery, SubOrderPage
+from chalicelib.order.lifecycle import Actor
+from chalicelib.order.schemas import (
+    Refund,
+    RefundIn,
+    RefundPage,
+    StatusChangeIn,
+    SubOrder,
+    SubOrderListQuery,
+    SubOrderPage,
+)
 
 retailer_orders = Blueprint(__name__)
 TAG = "Retailer"
@@ -55,3 +64,53 @@ def my_order(principal: Principal, order_id: str) -> SubOrder:
 )
 def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> SubOrder:
     return fulfilment.change_status(principal, order_id, body)
+
+
+@endpoint(
+    retailer_orders,
+    "POST",
+    "/retailer/orders/{order_id}/refunds",
+    summary="Refund my shop's part of an order, whole (lines null; cancels it before hand-over) or by lines",
+    tag=TAG,
+    auth=Role.RETAILER,
+    body=RefundIn,
+    response=Refund,
+    status=201,
+    errors=(409, 422),
+)
+def create_refund(principal: Principal, order_id: str, body: RefundIn) -> Refund:
+    from chalicelib.order import refunds
+
+    refund = refunds.request_refund(order_id, principal.shop_id or "", body, Actor.RETAILER)
+    return refunds.refund_view(refund)
+
+
+@endpoint(
+    retailer_orders,
+    "GET",
+    "/retailer/orders/{order_id}/refunds",
+    summary="My shop's refunds of one order, oldest first",
+    tag=TAG,
+    auth=Role.RETAILER,
+    response=RefundPage,
+)
+def list_refunds(principal: Principal, order_id: str) -> RefundPage:
+    from chalicelib.order import refunds
+
+    return refunds.shop_refunds(order_id, principal.shop_id or "")
+
+
+@endpoint(
+    retailer_orders,
+    "POST",
+    "/retailer/orders/{order_id}/refunds/{refund_id}/retry",
+    summary="Ask the payment provider again for a pending refund (same idempotency key)",
+    tag=TAG,
+    auth=Role.RETAILER,
+    response=Refund,
+    errors=(409,),
+)
+def retry_refund(principal: Principal, order_id: str, refund_id: str) -> Refund:
+    from chalicelib.order import refunds
+
+    return refunds.refund_view(refunds.retry(order_id, principal.shop_id or "", refund_id))

@@ -8,6 +8,7 @@ prices, shop rename, suspension) calls `stage_listing` in the same transaction a
 
 from __future__ import annotations
 
+import msgspec
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -40,6 +41,11 @@ def shop_terms_of(shop: ShopItem) -> dict[str, object]:
         "pickup": p.pickup.enabled,
         "ready_within_hours": p.pickup.ready_within_hours,
         "pickup_instructions": p.pickup.instructions,
+        "no_show_days": p.pickup.no_show_days,
+        # What the cart needs to compute pickup slots and "ready by" without reading the shop (a few KB).
+        "pickup_slots": msgspec.to_builtins(p.pickup.slots) if p.pickup.slots else None,
+        "opening_hours": msgspec.to_builtins(p.opening_hours),
+        "closed_dates": list(p.closed_dates),
         "delivery": p.delivery.enabled,
         "radius_km": p.delivery.radius_km,
         "fee_cents": p.delivery.fee_cents,

@@ -18,7 +18,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.models import ProductItem, VariantItem
 from chalicelib.catalog.service import product_id_of
-from chalicelib.checkout import pricing
+from chalicelib.checkout import pickup, pricing
 from chalicelib.checkout.errors import (
     BadCartToken,
     CartChangedConcurrently,
@@ -28,6 +28,7 @@ from chalicelib.checkout.errors import (
     LineNotInCart,
     OutsideDeliveryArea,
     ShopNotInCart,
+    SlotUnavailable,
     TooManyLines,
     VariantUnavailable,
 )
@@ -37,6 +38,7 @@ from chalicelib.checkout.schemas import (
     Cart,
     CartLine,
     CartShop,
+    ChosenSlot,
     Contact,
     CreatedCart,
     DeliveryAddress,
@@ -44,6 +46,8 @@ from chalicelib.checkout.schemas import (
     FulfilmentOut,
     LineIn,
     NewCart,
+    PickupSlot,
+    PickupSlots,
     VatOut,
 )
 from chalicelib.core.clock import iso, now
@@ -51,7 +55,8 @@ from chalicelib.core.db import MallItem
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.ids import new_id, random_token
 from chalicelib.core.validation import convert
-from chalicelib.shop import geo
+from chalicelib.shop import bookings, geo
+from chalicelib.shop.slots import find_slot
 
 MAX_LINES = 25  # a checkout transaction holds one item per line plus the order: DynamoDB's limit is 100
 CART_TTL = timedelta(days=30)
@@ -145,9 +150,48 @@ def set_fulfilment(cart_id: str, token: str | None, shop_id: str, choice: Fulfil
         distance = geo.distance_km(terms["lat"], terms["lng"], choice.address.lat, choice.address.lng)
         if distance > terms["radius_km"]:
             raise OutsideDeliveryArea(shop_id, distance, terms["radius_km"])
+    if choice.slot_start is not None:
+        _check_slot(shop_id, terms, choice)
     cart.fulfilment = {**cart.fulfilment, shop_id: msgspec.to_builtins(choice)}
     _save(cart)
     return view(cart, snapshot)
+
+
+def _check_slot(shop_id: str, terms: dict[str, Any], choice: FulfilmentIn) -> None:
+    """A slot can be chosen for pickup at a shop with slots, if it is offered now and not full. Checked
+    against a consistent read of the bookings; checkout's condition settles any race after this."""
+    assert choice.slot_start is not None
+    if choice.method != "pickup":
+        raise InvalidInput.single("slot_start", "is only for pickup")
+    if pickup.policy_of(terms) is None:
+        raise InvalidInput.single("slot_start", "this shop takes no slot bookings (ready within hours)")
+    moment = pickup.now()
+    booked = bookings.booked_counts(
+        shop_id, moment, moment + timedelta(days=pickup.HORIZON_DAYS), consistent=True
+    )
+    if find_slot(pickup.offered(terms, booked, moment), choice.slot_start) is None:
+        raise SlotUnavailable(shop_id, choice.slot_start)
+
+
+def pickup_slots(cart_id: str, token: str | None, shop_id: str) -> PickupSlots:
+    """The pickup slots a shop of this cart can honour now (GetItem cart, BatchGet catalogue, one Query of
+    the shop's bookings), or for a shop without slots when an order placed now is ready."""
+    cart = load_cart(cart_id, token)
+    if all(line["shop_id"] != shop_id for line in cart.lines):
+        raise ShopNotInCart(shop_id)
+    terms = load_snapshot(_variant_ids(cart)).terms.get(shop_id)
+    if terms is None:
+        raise ShopNotInCart(shop_id)
+    if not terms["pickup"]:
+        raise FulfilmentNotOffered(shop_id, "pickup")
+    moment = pickup.now()
+    if pickup.policy_of(terms) is None:
+        ready = pickup.ready_by(terms, moment)
+        ready_iso = iso(ready) if ready else None
+        return PickupSlots(shop_id, "ready_within_hours", terms["timezone"], [], ready_iso)
+    booked = bookings.booked_counts(shop_id, moment, moment + timedelta(days=pickup.HORIZON_DAYS))
+    offered = [PickupSlot(s.key, iso(s.end), s.remaining) for s in pickup.offered(terms, booked, moment)]
+    return PickupSlots(shop_id, "slots", terms["timezone"], offered, None)
 
 
 # --- loading and saving -----------------------------------------------------------------------------
@@ -268,7 +312,7 @@ def chosen_fulfilment(
     choice = cart.fulfilment.get(shop_id)
     if choice is None:
         if raw_terms["pickup"]:
-            return Fulfilment.PICKUP, None
+            return Fulfilment.PICKUP, pickup.problem(None, raw_terms)
         return Fulfilment.DELIVERY, "delivery_address_required"
     method = Fulfilment(choice["method"])
     if not raw_terms[method.value]:
@@ -280,6 +324,8 @@ def chosen_fulfilment(
             > raw_terms["radius_km"]
         ):
             return method, "outside_delivery_area"
+    if method is Fulfilment.PICKUP:
+        return method, pickup.problem(choice, raw_terms)
     return method, None
 
 
@@ -329,6 +375,7 @@ def view(cart: CartItem, snapshot: Snapshot) -> Cart:
                     ready_within_hours=raw["ready_within_hours"] if raw["pickup"] else None,
                     pickup_address=raw["address"],
                     problem=fulfilment_problems.get(shop.terms.shop_id),
+                    pickup_slot=_chosen_slot(shop.fulfilment, choice, raw),
                 ),
                 lines=[_line_out(line) for line in shop.lines],
                 subtotal_cents=shop.subtotal_cents,
@@ -353,6 +400,15 @@ def view(cart: CartItem, snapshot: Snapshot) -> Cart:
         problems=problems,
         order_id=cart.order_id,
     )
+
+
+def _chosen_slot(method: Fulfilment, choice: dict[str, Any], raw: dict[str, Any]) -> ChosenSlot | None:
+    key = choice.get("slot_start")
+    # A slot chosen before the shop stopped booking slots is simply no longer relevant.
+    if method is not Fulfilment.PICKUP or not key or pickup.policy_of(raw) is None:
+        return None
+    slot = pickup.chosen(choice, raw)
+    return ChosenSlot(start=key, end=iso(slot.end) if slot else None)
 
 
 def _line_out(line: pricing.PricedLine) -> CartLine:

@@ -117,3 +117,29 @@ class CheckoutInProgress(Conflict):
         super().__init__(
             "This checkout is still being completed by an earlier request; retry shortly.", order_id=order_id
         )
+
+
+class SlotUnavailable(Unprocessable):
+    code = "slot_unavailable"
+
+    def __init__(self, shop_id: str, slot_start: str) -> None:
+        super().__init__(
+            f"The pickup slot starting {slot_start} is past, full or not offered by this shop; "
+            "list the shop's pickup slots and choose again.",
+            shop_id=shop_id,
+            slot_start=slot_start,
+        )
+
+
+class SlotFull(Conflict):
+    code = "slot_full"
+
+    def __init__(self, full: list[dict[str, Any]]) -> None:
+        first = full[0]
+        super().__init__(
+            f"The pickup slot starting {first['slot_start']} was taken meanwhile; nothing was reserved. "
+            "Choose another slot.",
+            shop_id=first["shop_id"],
+            slot_start=first["slot_start"],
+            slots=full,
+        )

@@ -43,10 +43,20 @@ class Contact(Struct, forbid_unknown_fields=True):
     phone: Phone
 
 
+SlotKey = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+        description="A pickup slot's start in UTC, exactly as listed by .../pickup-slots",
+    ),
+]
+
+
 class FulfilmentIn(Struct, forbid_unknown_fields=True):
     method: Literal["pickup", "delivery"]
     address: DeliveryAddress | None = None
     contact: Contact | None = None
+    slot_start: SlotKey | None = None  # pickup at a shop that takes slot bookings
 
 
 class CheckoutIn(Struct, forbid_unknown_fields=True):
@@ -75,6 +85,25 @@ class CartLine(Struct):
     problem: str | None
 
 
+class ChosenSlot(Struct):
+    start: str
+    end: str | None  # None once the slot can no longer be honoured (past, or the shop changed its hours)
+
+
+class PickupSlot(Struct):
+    start: Annotated[str, Meta(description="The slot's key: send it as slot_start")]
+    end: str
+    remaining: int
+
+
+class PickupSlots(Struct):
+    shop_id: Id
+    mode: Annotated[str, Meta(description='"slots", or "ready_within_hours" for a shop without slots')]
+    timezone: str
+    slots: list[PickupSlot]
+    ready_by: Annotated[str | None, Meta(description="Without slots: when an order placed now is ready")]
+
+
 class FulfilmentOut(Struct):
     method: str
     available_methods: list[str]
@@ -84,6 +113,7 @@ class FulfilmentOut(Struct):
     ready_within_hours: int | None
     pickup_address: str
     problem: str | None
+    pickup_slot: ChosenSlot | None = None
 
 
 class CartShop(Struct):

@@ -7,6 +7,7 @@ same key and request replays the result (creating the PaymentIntent if the first
 with the same Stripe idempotency key); the same key with another request or another cart is a 422; another
 key on a checked-out cart is a 409. The key claim is only read when the transaction fails.
 Calls: GetItem cart, BatchGetItem catalogue, the transaction, the Stripe call, UpdateItem order.
+A chosen pickup slot adds no call: the transaction books it under the condition that it is not full.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import json
 import random
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import msgspec
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.catalog.models import VariantItem
+from chalicelib.checkout import pickup
 from chalicelib.checkout.cart import Snapshot, load_cart, load_snapshot, price
 from chalicelib.checkout.errors import (
     CartChangedConcurrently,
@@ -31,6 +34,7 @@ from chalicelib.checkout.errors import (
     CheckoutInProgress,
     IdempotencyKeyReused,
     InsufficientStock,
+    SlotFull,
 )
 from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.pricing import LineProblem, PricedCart
@@ -43,6 +47,7 @@ from chalicelib.core.log import logger
 from chalicelib.order.models import EXPIRY_PARTITION, PENDING_PAYMENT, OrderItem, SubOrderItem
 from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, token_digest
 from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+from chalicelib.shop.bookings import SlotHold, booked_of, stage_hold
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{8,255}$")
 KEY_TTL_SECONDS = 7 * 24 * 3600
@@ -70,16 +75,19 @@ def checkout(
     _refuse_unless_ready(priced, fulfilment_problems)
 
     order, subs = _build_order(cart, cart_token, body, priced, snapshot)
+    holds = _hold_slots(cart, subs, snapshot)
     for attempt in range(RESERVATION_ATTEMPTS):
         try:
-            _reserve(cart, order, subs, priced, idempotency_key, fingerprint)
+            _reserve(cart, order, subs, priced, idempotency_key, fingerprint, holds)
             break
         except TransactWriteError as error:
             # DynamoDB cancels transactions that touch an item another transaction is writing at that
             # moment (TransactionConflict); nothing failed on our side, so try again shortly.
             conflict = any(r and r.code == "TransactionConflict" for r in error.cancellation_reasons or [])
             if not conflict or attempt == RESERVATION_ATTEMPTS - 1:
-                return _explain_failed_reservation(cart, cart_token, idempotency_key, fingerprint, priced)
+                return _explain_failed_reservation(
+                    cart, cart_token, idempotency_key, fingerprint, priced, holds
+                )
             time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
     return _attach_payment(order, cart_token, idempotency_key, created_here=True)
 
@@ -91,8 +99,10 @@ def _reserve(
     priced: PricedCart,
     idempotency_key: str,
     fingerprint: str,
+    holds: Sequence[SlotHold] = (),
 ) -> None:
-    """The one transaction: stock for every line, the order, its sub-orders, the key claim, the cart."""
+    """The one transaction: stock for every line, the order, its sub-orders, the key claim, the cart,
+    and one booking per chosen pickup slot."""
     with transaction() as tx:
         for line in priced.lines:
             c = line.catalog
@@ -114,6 +124,8 @@ def _reserve(
         )
         for sub in subs:
             tx.save(sub, condition=SubOrderItem.pk.does_not_exist())
+        for hold in holds:
+            stage_hold(tx, hold)  # a full slot cancels the whole transaction: nothing is reserved
         tx.update(
             cart,
             actions=[
@@ -201,10 +213,16 @@ def _replay(cart: CartItem, cart_token: str, key: str, fingerprint: str) -> Chec
 
 
 def _explain_failed_reservation(
-    cart: CartItem, cart_token: str, key: str, fingerprint: str, priced: PricedCart
+    cart: CartItem,
+    cart_token: str,
+    key: str,
+    fingerprint: str,
+    priced: PricedCart,
+    holds: Sequence[SlotHold] = (),
 ) -> CheckoutResult:
-    """The transaction was cancelled: a concurrent checkout of this cart, stock taken meanwhile, or the
-    cart edited. Work out which from the current state (error path only) and raise accordingly."""
+    """The transaction was cancelled: a concurrent checkout of this cart, stock taken meanwhile, a pickup
+    slot filled meanwhile, or the cart edited. Work out which from the current state (error path only)
+    and raise accordingly."""
     current = load_cart(cart.cart_id, cart_token)
     if current.checkout_key is not None:
         return _replay(current, cart_token, key, fingerprint)
@@ -223,6 +241,15 @@ def _explain_failed_reservation(
             short.append(_shortage(line.catalog.variant_id, line.catalog.sku, line.quantity, available))
     if short:
         raise InsufficientStock(short)
+    if holds:
+        booked = booked_of(holds)
+        full = [
+            {"shop_id": h.shop_id, "slot_start": h.slot_start}
+            for h in holds
+            if booked.get((h.shop_id, h.slot_start), 0) >= h.capacity
+        ]
+        if full:
+            raise SlotFull(full)
     raise CartChangedConcurrently(cart.cart_id)
 
 
@@ -254,6 +281,25 @@ def _refuse_unless_ready(priced: PricedCart, fulfilment_problems: dict[str, str 
     problems += [f"{key}:{value}" for key, value in fulfilment_problems.items() if value]
     if problems:
         raise CartNotReady(problems)
+
+
+def _hold_slots(cart: CartItem, subs: list[SubOrderItem], snapshot: Snapshot) -> list[SlotHold]:
+    """The slot each pickup sub-order books, recorded in its fulfilment (the shop's and customer's view,
+    and what order.service.cancel_unpaid gives back). The cart was found ready, so each chosen slot is
+    still offered; whether it has room is the transaction's condition."""
+    holds = []
+    for sub in subs:
+        if sub.fulfilment["method"] != "pickup":
+            continue
+        terms = snapshot.terms[sub.shop_id]
+        if pickup.policy_of(terms) is None:  # "ready within hours": nothing to book
+            continue
+        slot = pickup.chosen(cart.fulfilment.get(sub.shop_id), terms)
+        if slot is None:  # passed in the instant since the cart was priced
+            raise CartNotReady([f"{sub.shop_id}:{pickup.SLOT_UNAVAILABLE}"])
+        sub.fulfilment["pickup"].update(slot_start=slot.key, slot_end=iso(slot.end))
+        holds.append(pickup.hold_for(sub.shop_id, slot, terms))
+    return holds
 
 
 def _fingerprint(cart: CartItem, body: CheckoutIn) -> str:
@@ -297,6 +343,8 @@ def _build_order(
                 "address": terms["address"],
                 "ready_within_hours": terms["ready_within_hours"],
                 "instructions": terms["pickup_instructions"],
+                # Products listed before the setting existed carry no value: the default then.
+                "no_show_days": terms.get("no_show_days", 3),
             }
         else:
             fulfilment["address"] = choice.get("address")

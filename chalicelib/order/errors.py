@@ -24,17 +24,6 @@ class SubOrderChangedConcurrently(Conflict):
         super().__init__("The sub-order changed meanwhile: read it again.", order_id=order_id)
 
 
-class UseRefundFlow(Unprocessable):
-    """Cancelling a paid sub-order means refunding it, which the refunds feature will do in one step."""
-
-    code = "use_refund_flow"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "A paid sub-order is cancelled together with its refund; that comes with the refunds feature."
-        )
-
-
 class WrongPickupCode(Unprocessable):
     code = "wrong_pickup_code"
 
@@ -47,3 +36,48 @@ class TooManyPickupAttempts(TooManyAttempts):
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__("Too many wrong pickup codes for this order: try again later.", retry_after_seconds)
+
+
+class RefundNotFound(NotFound):
+    code = "refund_not_found"
+
+    def __init__(self, refund_id: str) -> None:
+        super().__init__("refund", refund_id)
+
+
+class RefundExceedsPaid(Unprocessable):
+    """More units (or money) than were paid for and not yet refunded: nothing is changed."""
+
+    code = "refund_exceeds_paid"
+
+    def __init__(self, variant_id: str, requested: int, refundable: int) -> None:
+        super().__init__(
+            f"Only {refundable} unit(s) of this line can still be refunded.",
+            variant_id=variant_id,
+            requested=requested,
+            refundable=refundable,
+        )
+
+
+class NothingToRefund(Unprocessable):
+    code = "nothing_to_refund"
+
+    def __init__(self) -> None:
+        super().__init__("Everything paid for in this sub-order has already been refunded.")
+
+
+class RefundNotAllowed(Conflict):
+    """Before hand-over a sub-order is refunded by cancelling it as a whole; a cancelled or unpaid one has
+    nothing (more) to refund."""
+
+    code = "refund_not_allowed"
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message, status=status)
+
+
+class RefundNotRetryable(Conflict):
+    code = "refund_not_retryable"
+
+    def __init__(self, refund_id: str, status: str) -> None:
+        super().__init__(f"This refund is {status}: only a pending refund is retried.", refund_id=refund_id)

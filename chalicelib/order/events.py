@@ -1,6 +1,7 @@
 """Order events: every status change of an order or sub-order is recorded as an item in the same transaction
 as the change, so an event exists exactly when the change happened. Delivering them (e-mail, retailer
-webhooks) is a later consumer's job; for now the dev feed reads them back."""
+webhooks) is the notification relay's job: each event is created in the outbox index and
+chalicelib/notify/relay.py publishes it from there; the dev feed reads them back."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from chalicelib.order.schemas import OrderEvent, OrderEventPage
 
 EVENT_TTL = timedelta(days=30)
 PARTITION = "EVENTS#{day}"
+# The outbox: an event is in this sparse gsi2 partition from the transaction that writes it until the relay
+# (chalicelib/notify/relay.py) has published it, so "what is left to publish" is one Query, never a Scan.
+OUTBOX_PARTITION = "OUTBOX#pending"
 
 
 def stamp(moment: datetime) -> str:
@@ -32,9 +36,12 @@ def order_event(
     moment: datetime,
 ) -> OrderEventItem:
     at = stamp(moment)
+    sort_key = f"{at}#{order_id}#{shop_id or '-'}#{seq}"
     return OrderEventItem(
         PARTITION.format(day=at[:10]),
-        f"{at}#{order_id}#{shop_id or '-'}#{seq}",
+        sort_key,
+        gsi2pk=OUTBOX_PARTITION,
+        gsi2sk=sort_key,
         event_type=event_type,
         order_id=order_id,
         shop_id=shop_id,

@@ -22,13 +22,12 @@ from chalicelib.order.errors import (
     OrderNotFound,
     SubOrderChangedConcurrently,
     TooManyPickupAttempts,
-    UseRefundFlow,
     WrongPickupCode,
 )
 from chalicelib.order.events import order_event
 from chalicelib.order.lifecycle import Actor, IllegalTransition, PickupCodeRequired, Status
 from chalicelib.order.models import SubOrderItem
-from chalicelib.order.schemas import StatusChangeIn, SubOrder
+from chalicelib.order.schemas import RefundIn, StatusChangeIn, SubOrder
 from chalicelib.order.service import retailer_actions, sub_order_view
 
 MAX_WRONG_CODES = 5
@@ -51,7 +50,17 @@ def load_sub_order(order_id: str, shop_id: str) -> SubOrderItem:
 def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> SubOrder:
     sub = load_sub_order(order_id, principal.shop_id or "")
     if body.to == Status.CANCELLED:
-        raise UseRefundFlow()
+        # Cancelling a paid sub-order is refunding it in full, with its units back on sale.
+        from chalicelib.order import refunds
+
+        refunds.request_refund(
+            order_id,
+            sub.shop_id,
+            RefundIn(lines=None, restock=True, reason="cancelled_by_shop"),
+            Actor.RETAILER,
+            require_cancel=True,
+        )
+        return sub_order_view(load_sub_order(order_id, sub.shop_id), for_shop=True)
     method = sub.fulfilment["method"]
     try:
         lifecycle.check(sub.status, body.to, Actor.RETAILER, method)
@@ -123,17 +132,27 @@ def _apply(sub: SubOrderItem, to: str, moment: datetime) -> None:
     history = [*sub.history, {"at": stamp, "by": Actor.RETAILER.value, "from": before, "to": to}]
     sub.status = to
     sub.index_for_status()
+    actions = [
+        SubOrderItem.status.set(to),
+        SubOrderItem.gsi1pk.set(sub.gsi1pk),
+        SubOrderItem.gsi1sk.set(sub.gsi1sk),
+        SubOrderItem.history.set(history),
+        SubOrderItem.updated_at.set(stamp),
+    ]
+    if to == Status.READY_FOR_PICKUP:
+        # The no-show job finds it through this sparse index entry, due N days (per shop) from now.
+        from chalicelib.order.refunds import no_show_index
+
+        gsi3pk, gsi3sk = no_show_index(sub, moment)
+        actions += [SubOrderItem.gsi3pk.set(gsi3pk), SubOrderItem.gsi3sk.set(gsi3sk)]
+        actions.append(SubOrderItem.ready_at.set(stamp))
+    elif before == Status.READY_FOR_PICKUP:
+        actions += [SubOrderItem.gsi3pk.remove(), SubOrderItem.gsi3sk.remove()]
     try:
         with transaction() as tx:
             tx.update(
                 sub,
-                actions=[
-                    SubOrderItem.status.set(to),
-                    SubOrderItem.gsi1pk.set(sub.gsi1pk),
-                    SubOrderItem.gsi1sk.set(sub.gsi1sk),
-                    SubOrderItem.history.set(history),
-                    SubOrderItem.updated_at.set(stamp),
-                ],
+                actions=actions,
                 condition=SubOrderItem.status == before,
             )
             tx.save(

@@ -74,6 +74,12 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     # Wrong pickup codes in the window that started at the first of them (chalicelib/order/fulfilment.py).
     pickup_failures = NumberAttribute(null=True)
     pickup_failures_since = UnicodeAttribute(null=True)
+    # Refunds (chalicelib/order/refunds.py): units refunded per variant, including pending refunds, and a
+    # counter every refund increments conditionally, so concurrent refunds of one sub-order serialize.
+    refunded = JSONAttribute(null=True)  # {variant_id: quantity}
+    refund_seq = NumberAttribute(null=True)
+    # Set with the no-show index entry (gsi3) when the sub-order became ready_for_pickup.
+    ready_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -107,3 +113,48 @@ class OrderEventItem(MallItem, discriminator="order_event"):
     by = UnicodeAttribute()
     at = UnicodeAttribute()
     expires_at = NumberAttribute()
+
+
+class RefundItem(MallItem, discriminator="refund"):
+    """pk = ORDER#<order id>, sk = REFUND#<refund id>: money given back for (part of) one shop's sub-order.
+
+    Written ``pending`` in the transaction that reserves the refunded units on the sub-order; the provider's
+    answer (or its webhook) moves it to ``succeeded`` or ``failed``. ``lines``: [{variant_id, product_id,
+    quantity, amount_cents}]; ``amount_cents`` includes VAT (and the delivery fee when a whole sub-order is
+    cancelled before hand-over).
+    """
+
+    order_id = UnicodeAttribute()
+    shop_id = UnicodeAttribute()
+    refund_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending, succeeded, failed
+    amount_cents = NumberAttribute()
+    lines = JSONAttribute()
+    restock = UnicodeAttribute()  # "yes" / "no": kept readable in the console
+    reason = UnicodeAttribute(default="")
+    requested_by = UnicodeAttribute()
+    cancels = UnicodeAttribute(default="no")  # "yes" when this refund came with cancelling the sub-order
+    stripe_refund_id = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(order_id: str, refund_id: str) -> tuple[str, str]:
+        return f"ORDER#{order_id}", f"REFUND#{refund_id}"
+
+
+class LedgerEntryItem(MallItem, discriminator="ledger_entry"):
+    """pk = LEDGER#<shop id>, sk = <at>#<refund id>[#<suffix>]: one movement of what the mall owes a shop.
+
+    Append-only: put with attribute_not_exists in the transaction of the change that causes it, never
+    updated or deleted. A refund is a negative amount; a refund the provider finally failed is reversed by
+    a positive ``refund_reversal`` entry, so the sum of a shop's entries is what its payout is reduced by.
+    """
+
+    shop_id = UnicodeAttribute()
+    entry_type = UnicodeAttribute()  # "refund", "refund_reversal"
+    amount_cents = NumberAttribute()
+    order_id = UnicodeAttribute()
+    refund_id = UnicodeAttribute()
+    at = UnicodeAttribute()

@@ -101,3 +101,43 @@ class OrderEventPage(Struct):
 
 class EventQuery(Struct, forbid_unknown_fields=True):
     limit: Limit = 20
+
+
+class RefundLineIn(Struct, forbid_unknown_fields=True):
+    variant_id: Id
+    quantity: Annotated[int, Meta(ge=1, le=10_000, description="Units to refund (at least 1)")]
+
+
+class RefundIn(Struct, forbid_unknown_fields=True):
+    # None = everything not refunded yet. Before hand-over only a whole sub-order can be refunded, which
+    # cancels it.
+    lines: Annotated[list[RefundLineIn], Meta(min_length=1, max_length=100)] | None = None
+    restock: bool = False
+    reason: Annotated[str, Meta(max_length=500)] = ""
+
+
+class RefundLine(Struct):
+    variant_id: Id
+    quantity: int
+    amount_cents: int
+
+
+class Refund(Struct):
+    id: Id
+    order_id: Id
+    shop_id: Id
+    status: str  # pending, succeeded, failed
+    amount_cents: int  # incl. VAT (and the delivery fee when it cancelled the sub-order)
+    lines: list[RefundLine]
+    restock: bool
+    reason: str
+    requested_by: str
+    cancelled_sub_order: bool
+    provider_refund_id: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+
+class RefundPage(Struct):
+    items: list[Refund]

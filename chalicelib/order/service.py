@@ -27,7 +27,7 @@ from chalicelib.core.log import logger
 from chalicelib.core.validation import convert
 from chalicelib.order.errors import BadOrderToken, OrderNotFound
 from chalicelib.order.events import order_event
-from chalicelib.order.lifecycle import PICKUP, Actor, Status, next_statuses
+from chalicelib.order.lifecycle import PICKUP, Actor, next_statuses
 from chalicelib.order.models import (
     CANCELLED,
     EXPIRY_PARTITION,
@@ -38,6 +38,7 @@ from chalicelib.order.models import (
 )
 from chalicelib.order.schemas import Order, OrderLine, StatusChange, SubOrder, SubOrderListQuery, SubOrderPage
 from chalicelib.payment.models import ProcessedEvent
+from chalicelib.shop.bookings import stage_release
 
 EVENT_TTL = timedelta(days=30)
 
@@ -136,7 +137,8 @@ def cancel_unpaid(
     reopen_with_key: str | None = None,
     by: str = "system",
 ) -> str:
-    """pending_payment → cancelled, giving every held unit back to stock in the same transaction."""
+    """pending_payment → cancelled, giving every held unit back to stock and every booked pickup slot back
+    to its shop in the same transaction."""
     order, subs = load_order(order_id)
     if order.status != PENDING_PAYMENT:
         return _record_only(event, f"ignored_{order.status}")
@@ -149,6 +151,11 @@ def cancel_unpaid(
                     actions=[VariantItem.stock.add(int(quantity))],
                     condition=VariantItem.pk.exists(),
                 )
+            for sub in subs:
+                # The pickup slot checkout booked for this shop (checkout.service._hold_slots).
+                slot_start = (sub.fulfilment.get("pickup") or {}).get("slot_start")
+                if slot_start:
+                    stage_release(tx, sub.shop_id, slot_start)
             if reopen_with_key is not None:
                 # The checkout failed before the customer could pay: the cart becomes usable again and
                 # its Idempotency-Key may be sent again.
@@ -320,10 +327,8 @@ def shop_sub_order(principal: Principal, order_id: str) -> SubOrder:
 
 
 def retailer_actions(sub: SubOrderItem) -> list[str]:
-    """The retailer's next statuses, without cancelled: cancelling a paid sub-order needs a refund, which
-    this API cannot do yet (see fulfilment.UseRefundFlow)."""
-    allowed = next_statuses(sub.status, Actor.RETAILER, sub.fulfilment["method"])
-    return [status for status in allowed if status != Status.CANCELLED]
+    """The retailer's next statuses (cancelled = cancel and refund in full, chalicelib/order/refunds.py)."""
+    return next_statuses(sub.status, Actor.RETAILER, sub.fulfilment["method"])
 
 
 def sub_order_view(sub: SubOrderItem, for_shop: bool = False) -> SubOrder:

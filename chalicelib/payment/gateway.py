@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.core.errors import UpstreamFailure
 
@@ -26,6 +26,13 @@ class PaymentIntent:
     status: str  # Stripe's: requires_payment_method, processing, succeeded, canceled, ...
     amount: int
     currency: str
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    id: str
+    status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
+    amount: int
 
 
 class PaymentProviderFailed(UpstreamFailure):
@@ -51,6 +58,10 @@ class PaymentGateway(Protocol):
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
+
+    def create_refund(
+        self, payment_intent_id: str, amount_cents: int, *, idempotency_key: str, metadata: dict[str, str]
+    ) -> ProviderRefund: ...
 
 
 class StripeGateway:
@@ -101,6 +112,23 @@ class StripeGateway:
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         return self._call("retrieve", lambda: self._client.v1.payment_intents.retrieve(payment_intent_id))
+
+    def create_refund(
+        self, payment_intent_id: str, amount_cents: int, *, idempotency_key: str, metadata: dict[str, str]
+    ) -> ProviderRefund:
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent_id,
+            "amount": amount_cents,
+            "metadata": metadata,
+        }
+        try:
+            refund = self._client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        except self._stripe.StripeError:
+            raise PaymentProviderFailed("refund") from None
+        return ProviderRefund(refund.id, refund.status or "pending", refund.amount)
 
     def _call(self, operation: str, request: Any) -> PaymentIntent:
         try:
@@ -191,6 +219,46 @@ class SimulatedGateway:
             return SimulatedIntent.get(f"SIMPI#{payment_intent_id}", "INTENT", consistent_read=True)
         except SimulatedIntent.DoesNotExist:
             raise PaymentProviderFailed("retrieve") from None
+
+    def create_refund(
+        self, payment_intent_id: str, amount_cents: int, *, idempotency_key: str, metadata: dict[str, str]
+    ) -> ProviderRefund:
+        """Like Stripe: one refund per idempotency key (the same one on a retry), never more than was
+        paid, only for a succeeded intent."""
+        from chalicelib.payment.models import SimulatedIntent
+
+        refund_id = "re_sim" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        try:
+            seen = SimulatedIntent.get(f"SIMRE#{refund_id}", "REFUND", consistent_read=True)
+            return ProviderRefund(refund_id, seen.status, int(seen.amount))
+        except SimulatedIntent.DoesNotExist:
+            pass
+        intent = self._load(payment_intent_id)
+        if intent.status != "succeeded" or amount_cents <= 0:
+            raise PaymentProviderFailed("refund")
+        refunded = int(intent.refunded_amount or 0)
+        if refunded + amount_cents > int(intent.amount):
+            raise PaymentProviderFailed("refund")  # Stripe: amount greater than unrefunded amount
+        read = (
+            SimulatedIntent.refunded_amount.does_not_exist()
+            if intent.refunded_amount is None
+            else SimulatedIntent.refunded_amount == refunded
+        )
+        try:
+            intent.update(
+                actions=[SimulatedIntent.refunded_amount.set(refunded + amount_cents)], condition=read
+            )
+        except UpdateError:
+            raise PaymentProviderFailed("refund") from None
+        SimulatedIntent(
+            f"SIMRE#{refund_id}",
+            "REFUND",
+            payment_intent_id=payment_intent_id,
+            status="succeeded",
+            amount=amount_cents,
+            order_id=metadata.get("order_id", ""),
+        ).save()
+        return ProviderRefund(refund_id, "succeeded", amount_cents)
 
 
 def _intent_of(item: Any) -> PaymentIntent:

@@ -31,3 +31,4 @@ class SimulatedIntent(MallItem, discriminator="simulated_payment_intent"):
     transfer_group = UnicodeAttribute(default="")
     order_id = UnicodeAttribute(default="")
     fingerprint = UnicodeAttribute(default="")
+    refunded_amount = NumberAttribute(null=True)  # an intent's refunds so far (pk = SIMPI#)

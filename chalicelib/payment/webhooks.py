@@ -39,6 +39,8 @@ def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
         "payment_intent.payment_failed": _failed,
         "payment_intent.canceled": _canceled,
     }
+    if kind in ("charge.refunded", "refund.updated"):
+        return _refund_event(event, kind)
     handler = handlers.get(kind)
     if handler is None:
         return WebhookAck(True, "ignored_event_type")
@@ -52,6 +54,25 @@ def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
     except OrderNotFound:
         outcome = "ignored_unknown_order"
     logger.info("stripe webhook", extra={"event_id": record.event_id, "type": kind, "outcome": outcome})
+    return WebhookAck(True, outcome)
+
+
+def _refund_event(event: dict[str, Any], kind: str) -> WebhookAck:
+    """refund.updated carries one refund; charge.refunded the charge with its refunds (when expanded).
+    Each refund is settled once per event (the record's id names both)."""
+    from chalicelib.order.refunds import handle_provider_refund
+
+    obj = (event.get("data") or {}).get("object") or {}
+    refunds = [obj] if kind == "refund.updated" else list(((obj.get("refunds") or {}).get("data")) or [])
+    outcomes = []
+    for refund in refunds:
+        record = EventRecord(f"{event['id']}:{refund.get('id')}", kind)
+        try:
+            outcomes.append(handle_provider_refund(refund, record))
+        except OrderNotFound:
+            outcomes.append("ignored_unknown_order")
+    outcome = ",".join(outcomes) or "ignored_no_refund"
+    logger.info("stripe webhook", extra={"event_id": event["id"], "type": kind, "outcome": outcome})
     return WebhookAck(True, outcome)
 
 

@@ -49,10 +49,22 @@ class OpeningHours(Struct, forbid_unknown_fields=True):
     sun: DayHours = []
 
 
+class SlotConfig(Struct, forbid_unknown_fields=True):
+    """Pickup by booked slot (chalicelib/shop/slots.py): opening hours cut into slots of a fixed length."""
+
+    length_minutes: Annotated[int, Meta(ge=15, le=240)]
+    capacity: Annotated[int, Meta(ge=1, le=100, description="Orders one slot can take")]
+    preparation_minutes: Annotated[int, Meta(ge=0, le=10080, description="Earliest slot is now + this")] = 0
+
+
 class Pickup(Struct, forbid_unknown_fields=True):
     enabled: bool
     ready_within_hours: Annotated[int, Meta(ge=0, le=336)] = 2
     instructions: ShortText = ""
+    # Days a ready order waits at the counter before the no-show job cancels and refunds it.
+    no_show_days: Annotated[int, Meta(ge=0, le=30)] = 3
+    # UNSET (left out of the JSON) rather than null, so shops without slots look exactly as before.
+    slots: SlotConfig | UnsetType | None = UNSET
 
 
 class Delivery(Struct, forbid_unknown_fields=True):

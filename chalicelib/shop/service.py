@@ -141,12 +141,25 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
     _check_profile(profile)
     before = shop.profile
     # Products carry the shop's name and fulfilment offer (see catalog.listing.shop_terms_of).
-    relist = (before.name, before.pickup, before.delivery, before.location, before.address) != (
+    # Hours, closed dates and zone too: carts compute pickup slots and "ready by" from that copy.
+    relist = (
+        before.name,
+        before.pickup,
+        before.delivery,
+        before.location,
+        before.address,
+        before.opening_hours,
+        before.closed_dates,
+        before.timezone,
+    ) != (
         profile.name,
         profile.pickup,
         profile.delivery,
         profile.location,
         profile.address,
+        profile.opening_hours,
+        profile.closed_dates,
+        profile.timezone,
     )
     _apply_profile(shop, profile)
     shop.updated_at = iso(now())

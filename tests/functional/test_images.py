@@ -285,11 +285,19 @@ def test_redelivered_and_duplicated_events_attach_the_image_once(shop_images: Im
         "Messages"
     ]
     shop_images.invoke(message)
-    first = shop_images.listed()
+    first = _without_signatures(shop_images.listed())
     shop_images.invoke(message)  # SQS delivers at least once
     shop_images.invoke(message, receive_count=2)
-    assert shop_images.listed() == first
+    assert _without_signatures(shop_images.listed()) == first
     assert len(shop_images.keys("public/")) == 3
+
+
+def _without_signatures(images: list[dict]) -> list[dict]:
+    """Presigned URLs carry the second they were signed; the attached result is what must not change."""
+    return [
+        {**image, "renditions": [{**r, "url": r["url"].split("?")[0]} for r in image["renditions"]]}
+        for image in images
+    ]
 
 
 @pytest.mark.parametrize(

@@ -113,14 +113,15 @@ def transitions(sub: dict[str, Any]) -> list[tuple[str, str | None, str]]:
 def test_pickup_goes_paid_preparing_ready_collected_with_the_customers_code(api, shops):
     placed = place_order(api, shops)
     order_id, key = placed["order_id"], shops["bakery_key"]
-    assert shop_view(api, key, order_id)["actions"] == ["preparing"]  # never cancelled: refunds come later
+    # Cancelling is offered until hand-over: it refunds the sub-order in full (see test_refunds.py).
+    assert shop_view(api, key, order_id)["actions"] == ["cancelled", "preparing"]
 
     status, sub = move(api, key, order_id, "preparing")
     assert status == 200, sub
-    assert (sub["status"], sub["actions"]) == ("preparing", ["ready_for_pickup"])
+    assert (sub["status"], sub["actions"]) == ("preparing", ["cancelled", "ready_for_pickup"])
     status, sub = move(api, key, order_id, "ready_for_pickup")
     assert status == 200, sub
-    assert (sub["status"], sub["actions"]) == ("ready_for_pickup", ["collected"])
+    assert (sub["status"], sub["actions"]) == ("ready_for_pickup", ["cancelled", "collected"])
 
     status, sub = move(api, key, order_id, "collected", pickup_code(api, placed, shops))
 
@@ -148,7 +149,7 @@ def test_delivery_goes_paid_preparing_out_for_delivery_delivered(api, shops):
     order_id, key = placed["order_id"], shops["butcher_key"]
 
     for to, actions_after in (
-        ("preparing", ["out_for_delivery"]),
+        ("preparing", ["cancelled", "out_for_delivery"]),
         ("out_for_delivery", ["delivered"]),
         ("delivered", []),
     ):
@@ -200,12 +201,12 @@ def test_illegal_and_method_forbidden_moves_are_409_with_the_allowed_ones_and_ch
     before = (shop_view(api, bakery, order_id), shop_view(api, butcher, order_id), events(api))
 
     for key, to, allowed in (
-        (butcher, "collected", ["preparing"]),  # skipping steps
-        (butcher, "paid", ["preparing"]),  # staying put
-        (butcher, "refunded", ["preparing"]),  # the system's move
-        (butcher, "shipped", ["preparing"]),  # no such status
-        (bakery, "out_for_delivery", ["ready_for_pickup"]),  # a pickup sub-order is never delivered
-        (bakery, "paid", ["ready_for_pickup"]),  # no way back
+        (butcher, "collected", ["cancelled", "preparing"]),  # skipping steps
+        (butcher, "paid", ["cancelled", "preparing"]),  # staying put
+        (butcher, "refunded", ["cancelled", "preparing"]),  # the system's move
+        (butcher, "shipped", ["cancelled", "preparing"]),  # no such status
+        (bakery, "out_for_delivery", ["cancelled", "ready_for_pickup"]),  # a pickup is never delivered
+        (bakery, "paid", ["cancelled", "ready_for_pickup"]),  # no way back
     ):
         status, error = move(api, key, order_id, to)
         assert status == 409, (to, error)
@@ -214,10 +215,7 @@ def test_illegal_and_method_forbidden_moves_are_409_with_the_allowed_ones_and_ch
 
     assert move(api, butcher, order_id, "preparing")[0] == 200
     status, error = move(api, butcher, order_id, "ready_for_pickup")  # a delivery is never picked up
-    assert status == 409 and error["error"]["details"]["allowed"] == ["out_for_delivery"], error
-
-    status, error = move(api, bakery, order_id, "cancelled")
-    assert status == 422 and error["error"]["code"] == "use_refund_flow", error
+    assert status == 409 and error["error"]["details"]["allowed"] == ["cancelled", "out_for_delivery"], error
 
     assert shop_view(api, bakery, order_id) == before[0]
     assert [e["type"] for e in events(api)] == ["sub_order.preparing", *[e["type"] for e in before[2]]]
@@ -352,3 +350,27 @@ def test_concurrent_wrong_codes_each_count(api, shops):
     assert left == [4, 3]  # the second one lost the window race, re-read and counted on top
     stored = fulfilment.load_sub_order(order_id, shops["bakery"]["id"])
     assert int(stored.pickup_failures) == 2
+
+
+def test_the_retailer_cancels_a_paid_sub_order_which_refunds_it_in_full_and_restocks(api, shops):
+    placed = place_order(api, shops)
+    order_id, key = placed["order_id"], shops["bakery_key"]
+    assert move(api, key, order_id, "preparing")[0] == 200
+
+    status, sub = move(api, key, order_id, "cancelled")
+
+    assert status == 200, sub
+    # The simulated provider accepts at once, so the cancelled sub-order is refunded in the same request.
+    assert (sub["status"], sub["actions"]) == ("refunded", [])
+    assert transitions(sub)[-2:] == [
+        ("retailer", "preparing", "cancelled"),
+        ("system", "cancelled", "refunded"),
+    ]
+    status, refunds = api.call("GET", f"/retailer/orders/{order_id}/refunds", key=key)
+    assert status == 200 and [(r["amount_cents"], r["restock"], r["status"]) for r in refunds["items"]] == [
+        (450, True, "succeeded")
+    ]
+    status, product = api.call("GET", f"/retailer/products/{shops['bread']['id']}", key=key)
+    assert product["variants"][0]["stock"] == 10  # the one unit sold is back on sale
+    assert move(api, key, order_id, "cancelled")[0] == 409  # once
+    assert shop_view(api, shops["butcher_key"], order_id)["status"] == "paid"

@@ -385,6 +385,7 @@ def test_get_shop_shows_pickup_and_delivery(api, open_shop):
         "enabled": True,
         "ready_within_hours": 1,
         "instructions": "Ask at the counter, orders are kept on the shelf behind the till",
+        "no_show_days": 3,  # not sent: the default
     }
     assert shop["delivery"]["enabled"] is False
     assert shop["opening_hours"] == demo_shops()[BAKERY]["opening_hours"]
@@ -420,7 +421,8 @@ def test_retailer_reads_its_own_profile(api, open_shop):
     assert status == 200
     assert mine["id"] == shop["id"]
     assert mine["status"] == "active"
-    assert mine["profile"] == sent
+    # What was sent, with the defaults of what was not (days a ready pickup waits before it is cancelled).
+    assert mine["profile"] == {**sent, "pickup": {**sent["pickup"], "no_show_days": 3}}
     assert mine["api_key_prefix"] == key[:10]
     assert key not in json.dumps(mine)
 
@@ -431,7 +433,7 @@ def test_profile_patch_changes_only_the_fields_sent(api, open_shop):
     change = {
         "description": "Dry-aged beef from East Flanders.",
         "phone": None,
-        "pickup": {"enabled": True, "ready_within_hours": 6, "instructions": "Side door"},
+        "pickup": {"enabled": True, "ready_within_hours": 6, "instructions": "Side door", "no_show_days": 5},
     }
 
     status, after = api.call("PATCH", "/retailer/shop", change, key=key)

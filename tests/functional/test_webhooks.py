@@ -252,12 +252,14 @@ def test_unknown_and_unrelated_events_are_acknowledged_and_ignored(api, open_sho
     result = place_order(api, [(s["bread"], 2)])
 
     for kind in (
-        "charge.refunded",
+        "charge.dispute.created",
         "customer.created",
         "payment_intent.processing",
         "payment_intent.created",
     ):
         assert outcome(api, event(kind, result)) == "ignored_event_type"
+    # Refund events are handled (tests/functional/test_refunds.py); one naming none of our refunds is not.
+    assert outcome(api, event("charge.refunded", result)) == "ignored_no_refund"
     assert outcome(api, event("payment_intent.succeeded", result, metadata={})) == "ignored_no_order"
     unknown = event("payment_intent.succeeded", result, metadata={"order_id": "ord_doesnotexist00"})
     assert outcome(api, unknown) == "ignored_unknown_order"

@@ -193,10 +193,24 @@ def test_closed_dates(shops: list[dict[str, Any]]) -> None:
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)
 
 
+def test_a_few_pickup_shops_book_slots(shops: list[dict[str, Any]]) -> None:
+    slotted = [shop for shop in shops if "slots" in shop["pickup"]]
+    assert 2 <= len(slotted) <= 3
+    assert all(shop["pickup"]["enabled"] for shop in slotted)
+    # The bakery is the demo retailer's shop, used by the e2e flows without choosing a slot.
+    assert all(shop["key"] != "bakkerij-de-graanzolder" for shop in slotted)
+
+
 def test_pickup_and_delivery_values(shops: list[dict[str, Any]]) -> None:
     for shop in shops:
         pickup, delivery = shop["pickup"], shop["delivery"]
-        assert set(pickup) == {"enabled", "ready_within_hours", "instructions"}
+        assert set(pickup) - {"slots"} == {"enabled", "ready_within_hours", "instructions"}
+        if "slots" in pickup:
+            slots = pickup["slots"]
+            assert set(slots) == {"length_minutes", "capacity", "preparation_minutes"}
+            assert is_int(slots["length_minutes"]) and 15 <= slots["length_minutes"] <= 240
+            assert is_int(slots["capacity"]) and 1 <= slots["capacity"] <= 100
+            assert is_int(slots["preparation_minutes"]) and 0 <= slots["preparation_minutes"] <= 10080
         assert isinstance(pickup["enabled"], bool)
         assert is_int(pickup["ready_within_hours"]) and 0 <= pickup["ready_within_hours"] <= 336
         assert isinstance(pickup["instructions"], str) and len(pickup["instructions"]) <= 500

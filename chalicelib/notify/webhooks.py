@@ -1,0 +1,366 @@
+"""Retailer webhooks: registration, signing, and the delivery attempts with exponential backoff.
+
+A delivery is at least once: a POST whose answer is lost is sent again, with the same ``Mall-Event-Id``
+and body, so the receiver dedupes on that id. The order flow never waits for any of this: it only wrote
+its event; the relay (chalicelib/notify/relay.py) turns events into deliveries and sends them later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+
+from chalicelib.auth.service import Principal
+from chalicelib.core.clock import iso, now
+from chalicelib.core.config import settings
+from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.log import logger
+from chalicelib.notify.models import (
+    DELIVERED,
+    DROPPED,
+    DUE_PARTITION,
+    FAILED,
+    PENDING,
+    DeliveryItem,
+    WebhookItem,
+)
+from chalicelib.notify.schemas import CreatedWebhook, LastDelivery, Webhook, WebhookIn
+from chalicelib.order.events import stamp
+
+TIMEOUT_SECONDS = 5
+# Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is `failed`.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# An attempt claims its delivery until then: a relay that dies mid-POST leaves it to be retried, and a
+# concurrent relay does not send it at the same time.
+CLAIM = timedelta(seconds=2 * TIMEOUT_SECONDS + 30)
+DELIVERY_TTL = timedelta(days=30)
+_LOCAL_STAGES = ("local", "test")
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+    def __init__(self, shop_id: str) -> None:
+        super().__init__("webhook", shop_id)
+
+
+# --- registration -------------------------------------------------------------------------------------
+
+
+def validate_url(url: str) -> str:
+    """https only, to a public host. Plain http to loopback is allowed on local/test stages, where the
+    receiver is a developer's own server; elsewhere a private or loopback target would let a retailer make
+    the mall call its own network (SSRF)."""
+    bad = InvalidInput.single
+    if any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise bad("url", "must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise bad("url", "is not a valid URL") from None
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise bad("url", "must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise bad("url", "must not contain credentials")
+    if parts.fragment:
+        raise bad("url", "must not contain a fragment")
+    local = settings().stage in _LOCAL_STAGES
+    if parts.scheme == "http" and local and host in _LOOPBACK_HOSTS:
+        return url
+    if parts.scheme != "https":
+        raise bad("url", "must be an https:// URL")
+    if not local and not _public_host(host):
+        raise bad("url", "must be a public host")
+    if port is not None and not 0 < port < 65536:
+        raise bad("url", "has an invalid port")
+    return url
+
+
+def _public_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." in host  # a name; its addresses are checked again when a delivery is sent
+
+
+def register(principal: Principal, body: WebhookIn) -> CreatedWebhook:
+    """Creates or replaces the shop's webhook with a new secret. Deliveries still pending for a replaced
+    webhook are dropped when their turn comes (they were meant for the old URL and secret)."""
+    shop_id = principal.require_writable_shop()
+    url = validate_url(body.url)
+    secret = "whsec_" + secrets.token_hex(32)
+    item = WebhookItem(*WebhookItem.key_for(shop_id), shop_id=shop_id, url=url, secret=secret)
+    # Microseconds: two registrations in one second must still tell their deliveries apart.
+    item.created_at = stamp(now())
+    item.save()
+    # The URL's host only: paths can carry tokens. Never the secret.
+    logger.info("webhook registered", extra={"shop_id": shop_id, "host": urlsplit(url).hostname})
+    return CreatedWebhook(Webhook(url, item.created_at), secret)
+
+
+def unregister(principal: Principal) -> None:
+    shop_id = principal.require_writable_shop()
+    try:
+        WebhookItem(*WebhookItem.key_for(shop_id)).delete(condition=WebhookItem.pk.exists())
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise WebhookNotFound(shop_id) from None
+        raise
+
+
+def shop_webhook(shop_id: str) -> WebhookItem | None:
+    try:
+        return WebhookItem.get(*WebhookItem.key_for(shop_id))
+    except WebhookItem.DoesNotExist:
+        return None
+
+
+def describe(principal: Principal) -> Webhook:
+    shop_id = principal.shop_id or ""
+    item = shop_webhook(shop_id)
+    if item is None:
+        raise WebhookNotFound(shop_id)
+    last = None
+    if item.last_event_id and item.last_status and item.last_attempt_at:
+        status = int(item.last_http_status) if item.last_http_status is not None else None
+        last = LastDelivery(item.last_event_id, item.last_status, status, item.last_attempt_at)
+    return Webhook(item.url, item.created_at, last)
+
+
+# --- deliveries ---------------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The Mall-Signature header: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>.
+    The timestamp is signed too, so a receiver can refuse old (replayed) deliveries."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def create_delivery(
+    shop_id: str, webhook: WebhookItem, event_id: str, event_type: str, body: str, event_at: str
+) -> None:
+    """Due at once, ordered by the event's time so a shop receives its events in the order they happened;
+    a delivery that exists already (the event was relayed before) is left as it is."""
+    moment = now()
+    item = DeliveryItem(
+        *DeliveryItem.key_for(shop_id, event_id),
+        shop_id=shop_id,
+        event_id=event_id,
+        event_type=event_type,
+        body=body,
+        webhook_created_at=webhook.created_at,
+        status=PENDING,
+        attempts=0,
+        created_at=iso(moment),
+        updated_at=iso(moment),
+        expires_at=int((moment + DELIVERY_TTL).timestamp()),
+    )
+    item.due_at(event_at)
+    try:
+        item.save(condition=DeliveryItem.pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    http_status: int | None
+    error: str | None
+
+
+def deliver_due(limit: int = 50, budget_seconds: float = 30.0) -> dict[str, int]:
+    """Attempts the deliveries that are due, oldest first, until ``limit`` or the time budget is spent (a
+    dead endpoint costs up to TIMEOUT_SECONDS each). Never raises for one delivery: it is logged and
+    retried later. Returns how many ended in each status."""
+    started = time.monotonic()
+    moment = now()
+    counts: dict[str, int] = {}
+    due = DeliveryItem.gsi3.query(DUE_PARTITION, DeliveryItem.gsi3sk < f"{stamp(moment)}~", limit=limit)
+    webhooks: dict[str, WebhookItem | None] = {}
+    for item in due:
+        if time.monotonic() - started > budget_seconds:
+            break
+        if not isinstance(item, DeliveryItem):
+            continue
+        try:
+            if item.shop_id not in webhooks:
+                webhooks[item.shop_id] = shop_webhook(item.shop_id)
+            outcome = _attempt(item, webhooks[item.shop_id])
+        except Exception:
+            logger.exception("webhook delivery step failed", extra={"event_id": item.event_id})
+            continue
+        if outcome:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _attempt(item: DeliveryItem, webhook: WebhookItem | None) -> str | None:
+    moment = now()
+    if webhook is None or webhook.created_at != item.webhook_created_at:
+        _finish(item, DROPPED, None, "webhook removed or replaced", moment)
+        return DROPPED
+    if not _claim(item, moment):
+        return None  # another relay has it
+    result = post(webhook.url, webhook.secret, item.event_id, item.body.encode())
+    if result.ok:
+        status = DELIVERED
+    elif item.attempts >= MAX_ATTEMPTS:
+        status = FAILED
+    else:
+        status = PENDING
+    _finish(item, status, result.http_status, result.error, moment)
+    _record_on_webhook(webhook, item, status, result.http_status, moment)
+    if status == FAILED:
+        logger.warning(
+            "webhook delivery failed for good",
+            extra={"shop_id": item.shop_id, "event_id": item.event_id, "attempts": item.attempts},
+        )
+    return status
+
+
+def _claim(item: DeliveryItem, moment: datetime) -> bool:
+    """Counts the attempt before it is made, conditional on the count read, so concurrent relays never
+    both send one attempt, and pushes it out of the due range for CLAIM."""
+    read = int(item.attempts)
+    item.due_at(stamp(moment + CLAIM))
+    try:
+        item.update(
+            actions=[
+                DeliveryItem.attempts.set(read + 1),
+                DeliveryItem.next_attempt_at.set(item.next_attempt_at),
+                DeliveryItem.gsi3sk.set(item.gsi3sk),
+            ],
+            condition=(DeliveryItem.attempts == read) & (DeliveryItem.status == PENDING),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _finish(
+    item: DeliveryItem, status: str, http_status: int | None, error: str | None, moment: datetime
+) -> None:
+    actions = [
+        DeliveryItem.status.set(status),
+        DeliveryItem.updated_at.set(iso(moment)),
+        DeliveryItem.last_error.set(error) if error else DeliveryItem.last_error.remove(),
+        DeliveryItem.last_http_status.set(http_status)
+        if http_status is not None
+        else DeliveryItem.last_http_status.remove(),
+    ]
+    if status == PENDING:
+        wait = BACKOFF[min(int(item.attempts), len(BACKOFF)) - 1]
+        item.due_at(stamp(moment + wait))
+        actions += [
+            DeliveryItem.next_attempt_at.set(item.next_attempt_at),
+            DeliveryItem.gsi3pk.set(DUE_PARTITION),
+            DeliveryItem.gsi3sk.set(item.gsi3sk),
+        ]
+    else:
+        actions += [
+            DeliveryItem.next_attempt_at.remove(),
+            DeliveryItem.gsi3pk.remove(),
+            DeliveryItem.gsi3sk.remove(),
+        ]
+    # Never recreate a delivery that expired (TTL) meanwhile as a partial item.
+    item.update(actions=actions, condition=DeliveryItem.pk.exists())
+
+
+def _record_on_webhook(
+    webhook: WebhookItem, item: DeliveryItem, status: str, http_status: int | None, moment: datetime
+) -> None:
+    shown = "retrying" if status == PENDING else status
+    actions = [
+        WebhookItem.last_event_id.set(item.event_id),
+        WebhookItem.last_status.set(shown),
+        WebhookItem.last_attempt_at.set(iso(moment)),
+        WebhookItem.last_http_status.set(http_status)
+        if http_status is not None
+        else WebhookItem.last_http_status.remove(),
+    ]
+    try:
+        # Only on the webhook the delivery was for: never resurrect a deleted one as a partial item.
+        webhook.update(actions=actions, condition=WebhookItem.created_at == item.webhook_created_at)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+@cache
+def _opener() -> Any:
+    # urllib (http.client, ssl) is imported here, by the relay, never on the API's cold start.
+    import urllib.request
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        # A redirect could point anywhere (an internal address): it is a failed attempt, not followed.
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    return urllib.request.build_opener(NoRedirects)
+
+
+def post(url: str, secret: str, event_id: str, body: bytes) -> Attempt:
+    """One signed POST; any 2xx is success. Never raises: every failure is an Attempt to retry."""
+    import urllib.error
+    import urllib.request
+
+    if settings().stage not in _LOCAL_STAGES and not _resolves_publicly(url):
+        return Attempt(False, None, "host does not resolve to a public address")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "digital-mall-webhooks/1",
+            "Mall-Event-Id": event_id,
+            "Mall-Signature": sign(secret, int(time.time()), body),
+        },
+    )
+    try:
+        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
+            status = int(response.status)
+    except urllib.error.HTTPError as error:
+        status = int(error.code)
+    except (OSError, ValueError) as error:  # refused, timed out, TLS, bad URL
+        return Attempt(False, None, type(error).__name__)
+    return Attempt(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")
+
+
+def _resolves_publicly(url: str) -> bool:
+    """Checked before each POST too: a public name registered earlier may now point inside the network."""
+    import socket
+
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_global for info in infos)

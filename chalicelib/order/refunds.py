@@ -43,6 +43,7 @@ from chalicelib.order.models import LedgerEntryItem, OrderItem, RefundItem, SubO
 from chalicelib.order.schemas import Refund, RefundIn, RefundLine, RefundPage
 from chalicelib.order.service import EventRecord, load_order, token_digest
 from chalicelib.payment.models import ProcessedEvent
+from chalicelib.shop.bookings import stage_release
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 NO_SHOW_PARTITION = "NOSHOW#pending"
@@ -166,6 +167,10 @@ def _record(
                 _ledger(sub.shop_id, "refund", -amount, refund, moment),
                 condition=MallItem.pk.does_not_exist(),
             )
+            slot_start = (sub.fulfilment.get("pickup") or {}).get("slot_start")
+            if cancels and slot_start:
+                # Nobody will collect at that time any more: the slot's capacity is free for others.
+                stage_release(tx, sub.shop_id, slot_start)
             if body.restock:
                 for line in lines:
                     tx.update(

@@ -429,3 +429,25 @@ def test_checkout_with_a_slot_keeps_the_call_budget(api, slot_shop, clock, monke
 
     assert status == 201, result
     assert sorted(calls) == ["BatchGetItem", "GetItem", "TransactWriteItems", "UpdateItem"]
+
+
+def test_cancelling_a_paid_pickup_gives_its_slot_back(api, slot_shop, clock):
+    s = slot_shop(pickup=slotted(capacity=1))
+    slot = "2026-03-28T09:00:00Z"
+    cart_id, token = new_cart(api, vid(s.bread), 1)
+    assert choose(api, cart_id, token, s.id, slot)[0] == 200
+    status, result = checkout(api, cart_id, token, "key-paid-cancel-01")
+    assert status == 201, result
+    assert send(api, "POST", f"/dev/payments/{result['payment_intent_id']}/succeed")[0] == 200
+    other_cart, other_token = new_cart(api, vid(s.bread))
+    assert slot not in starts(list_slots(api, other_cart, other_token, s.id))
+
+    status, body = support.send(
+        api,
+        "POST",
+        f"/orders/{result['order_id']}/shops/{s.id}/cancel",
+        headers={"X-Order-Token": result["order_token"]},
+    )
+
+    assert status in (200, 201), body
+    assert list_slots(api, other_cart, other_token, s.id)["slots"][0]["start"] == slot

@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.checkout
 	$(BIN)/python -m bench.images
+	$(BIN)/python -m bench.slots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

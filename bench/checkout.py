@@ -537,6 +537,16 @@ def _operations(call: Callable[..., tuple[int, Any]], w: dict[str, Any]) -> list
             setup=lambda i: paid(w["a"], w["b"]),
             expect=201,
         ),
+        Op(
+            "lifecycle transition (paid -> preparing)",
+            "",
+            "POST",
+            lambda s: f"/retailer/orders/{s.get('order', '{order_id}')}/status",
+            lambda s, i: {"to": "preparing"},
+            lambda s: {"Authorization": f"Bearer {w['retailer_key']}"},
+            setup=lambda i: paid(w["a"]),
+            expect=200,
+        ),
     ]
 
 

@@ -40,7 +40,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import perf_counter
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -323,19 +322,3 @@ def ready_by(
                 counted_from = end
         day += timedelta(days=1)
     return None
-
-
-def bench_slots(repeat: int = 20) -> float:
-    """Best-of-``repeat`` seconds for one 14-day listing of 15-minute slots at a shop open 08:00-20:00
-    daily in Brussels (672 slots, a DST change among them); a regression test prints it.
-    """
-    hours = {day: [("08:00", "20:00")] for day in DAYS}
-    policy = SlotPolicy(length_minutes=15, capacity=5, preparation_minutes=60)
-    now = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-    booked = {"2026-03-21T09:00:00Z": 2}
-    best = math.inf
-    for _ in range(repeat):
-        started = perf_counter()
-        pickup_slots(hours, [], "Europe/Brussels", now, policy, booked)
-        best = min(best, perf_counter() - started)
-    return best

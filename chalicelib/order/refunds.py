@@ -41,7 +41,7 @@ from chalicelib.order.events import order_event, stamp
 from chalicelib.order.lifecycle import Actor, Status
 from chalicelib.order.models import LedgerEntryItem, OrderItem, RefundItem, SubOrderItem
 from chalicelib.order.schemas import Refund, RefundIn, RefundLine, RefundPage
-from chalicelib.order.service import EventRecord, load_order, token_digest
+from chalicelib.order.service import EventRecord, load_order, record_only, token_digest
 from chalicelib.payment.models import ProcessedEvent
 from chalicelib.shop.bookings import stage_release
 
@@ -347,11 +347,9 @@ def settle(
         try:
             refund = load_refund(order_id, refund_id)
         except RefundNotFound:
-            return _record_only(event, "ignored_unknown_refund")
+            return record_only(event, "ignored_unknown_refund")
         if refund.status != PENDING:
-            return _record_only(
-                event, "duplicate" if refund.status == outcome else f"ignored_{refund.status}"
-            )
+            return record_only(event, "duplicate" if refund.status == outcome else f"ignored_{refund.status}")
         try:
             sub = SubOrderItem.get(*SubOrderItem.key_for(order_id, refund.shop_id), consistent_read=True)
         except SubOrderItem.DoesNotExist:
@@ -442,18 +440,6 @@ def _stage_reversal(tx: TransactWrite, sub: SubOrderItem, refund: RefundItem, mo
         _ledger(sub.shop_id, "refund_reversal", int(refund.amount_cents), refund, moment),
         condition=MallItem.pk.does_not_exist(),
     )
-
-
-def _record_only(event: EventRecord | None, outcome: str) -> str:
-    if event is None:
-        return outcome
-    try:
-        event.item(outcome).save(condition=ProcessedEvent.pk.does_not_exist())
-    except Exception as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
-        return "duplicate"
-    return outcome
 
 
 def handle_provider_refund(refund_object: dict[str, Any], record: EventRecord) -> str:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.service import Principal
@@ -105,7 +105,7 @@ def mark_paid(order_id: str, event: EventRecord | None, by: str = "stripe") -> s
             # Paid after the hold expired and the stock went back on sale: an operator must refund it.
             logger.error("payment succeeded for a cancelled order", extra={"order_id": order_id})
             outcome = "paid_after_cancel"
-        return _record_only(event, outcome)
+        return record_only(event, outcome)
     try:
         with transaction() as tx:
             _transition(tx, order, subs, PAID, by, pickup_codes=True)
@@ -141,7 +141,7 @@ def cancel_unpaid(
     to its shop in the same transaction."""
     order, subs = load_order(order_id)
     if order.status != PENDING_PAYMENT:
-        return _record_only(event, f"ignored_{order.status}")
+        return record_only(event, f"ignored_{order.status}")
     try:
         with transaction() as tx:
             _transition(tx, order, subs, CANCELLED, by, reason=reason)
@@ -216,13 +216,14 @@ def _transition(
         tx.update(sub, actions=sub_actions, condition=SubOrderItem.status == before)
 
 
-def _record_only(event: EventRecord | None, outcome: str) -> str:
+def record_only(event: EventRecord | None, outcome: str) -> str:
+    """Records an event that changes nothing (already applied, or not applicable), once."""
     if event is None:
         return outcome
     try:
         event.item(outcome).save(condition=ProcessedEvent.pk.does_not_exist())
-    except Exception as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         return "duplicate"
     return outcome
@@ -237,7 +238,7 @@ def _after_race(order_id: str, event: EventRecord | None) -> str:
         except ProcessedEvent.DoesNotExist:
             pass
     order, _ = load_order(order_id)
-    return _record_only(event, f"ignored_{order.status}")
+    return record_only(event, f"ignored_{order.status}")
 
 
 # --- expiry -----------------------------------------------------------------------------------------

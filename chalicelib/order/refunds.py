@@ -98,15 +98,15 @@ def _record(
         refunded.get(line["variant_id"], 0) + _requested(lines, line["variant_id"]) >= int(line["quantity"])
         for line in sub.lines
     )
-    cancels = require_cancel or status in _BEFORE_HANDOVER
+    # Before hand-over, refunding everything left is a cancellation; refunding some lines (an item turned
+    # out missing or damaged) keeps the sub-order on its way with the rest, its status unchanged.
+    cancels = require_cancel or (status in _BEFORE_HANDOVER and takes_everything)
     if cancels:
         # Who may cancel from which status is the lifecycle's call (the customer not once it is ready).
         lifecycle.check(status, Status.CANCELLED, actor, method)
         if not takes_everything:
-            raise RefundNotAllowed(
-                status, "Before hand-over a sub-order is refunded as a whole, by cancelling it."
-            )
-    elif status not in _AFTER_HANDOVER:
+            raise RefundNotAllowed(status, "Cancelling refunds the whole sub-order.")
+    elif status not in _BEFORE_HANDOVER | _AFTER_HANDOVER:
         raise RefundNotAllowed(status, f"A sub-order in status {status} has nothing to refund.")
     amount = sum(line["amount_cents"] for line in lines)
     if cancels:

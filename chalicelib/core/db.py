@@ -152,7 +152,7 @@ def decode_cursor(
     allowed = set(INDEX_KEYS[None]) | set(INDEX_KEYS[index])
     try:
         flat = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[...'
         flat = None
     valid = (
         isinstance(flat, dict)

@@ -28,7 +28,7 @@ def parse_body(raw: bytes | None, model: type[T]) -> T:
         raise InvalidInput.single("body", f"must be at most {MAX_BODY_BYTES} bytes")
     try:
         data = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep ("[[[[...")
         raise InvalidInput.single("body", "is not valid JSON") from None
     return convert(data, model, strict=True)
 

@@ -13,6 +13,7 @@ the refund to succeeded/failed exactly once, again conditional on it still being
 from __future__ import annotations
 
 import hmac
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -366,7 +367,7 @@ def settle(
                     actions.append(RefundItem.stripe_refund_id.set(provider_refund_id))
                 tx.update(refund, actions=actions, condition=RefundItem.status == PENDING)
                 if outcome == SUCCEEDED:
-                    _stage_refunded_status(tx, sub, moment)
+                    _stage_refunded_status(tx, sub, refund, moment)
                 else:
                     _stage_reversal(tx, sub, refund, moment)
                 if event is not None:
@@ -383,11 +384,25 @@ def settle(
     raise SubOrderChangedConcurrently(order_id)
 
 
-def _stage_refunded_status(tx: TransactWrite, sub: SubOrderItem, moment: datetime) -> None:
+def _stage_refunded_status(
+    tx: TransactWrite, sub: SubOrderItem, refund: RefundItem, moment: datetime
+) -> None:
     before = sub.status
     refunded = sub.refunded or {}
     everything = all(int(refunded.get(line["variant_id"], 0)) >= int(line["quantity"]) for line in sub.lines)
-    if before == Status.CANCELLED:
+    if everything:
+        # `refunded` counts pending refunds too: the sub-order is refunded only once all of them succeeded
+        # (one may still fail, giving its units back), so count this one and those that already succeeded.
+        settled: Counter[str] = Counter()
+        for other in RefundItem.query(
+            f"ORDER#{sub.order_id}", RefundItem.sk.startswith("REFUND#"), consistent_read=True
+        ):
+            if other.shop_id == sub.shop_id and (
+                other.status == SUCCEEDED or other.refund_id == refund.refund_id
+            ):
+                settled.update({x["variant_id"]: int(x["quantity"]) for x in other.lines})
+        everything = all(settled[line["variant_id"]] >= int(line["quantity"]) for line in sub.lines)
+    if before == Status.CANCELLED and everything:
         target = Status.REFUNDED
     elif before in (Status.COLLECTED, Status.DELIVERED, Status.PARTIALLY_REFUNDED):
         target = Status.REFUNDED if everything else Status.PARTIALLY_REFUNDED

@@ -115,7 +115,10 @@ def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
     # able to succeed later: cancel it first (idempotent).
     from chalicelib.payment.gateway import gateway
 
-    gateway().cancel_payment_intent(str(intent["id"]), idempotency_key=f"cancel:{order_id}")
+    current = gateway().cancel_payment_intent(str(intent["id"]), idempotency_key=f"cancel:{order_id}")
+    if current.status == "succeeded":
+        # A retry paid before this (older) failure was processed: the order is paid, its stock stays sold.
+        return orders.mark_paid(order_id, record)
     return orders.cancel_unpaid(order_id, reason="payment_failed", event=record, by="stripe")
 
 

@@ -103,7 +103,8 @@ def rotate_key(shop_id: str) -> RotatedKey:
 
 def set_shop_status(shop_id: str, active: bool) -> RetailerShop:
     """Suspension hides the shop and its products from storefronts and makes its key read-only."""
-    shop = _load(shop_id)
+    # Consistent: the key digest read here must be the current one (a rotation may have just happened).
+    shop = _load(shop_id, consistent=True)
     status = ACTIVE if active else SUSPENDED
     if shop.status != status:
         shop.status = status
@@ -334,7 +335,7 @@ def _decode_offset(cursor: str | None) -> int:
         return 0
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["o"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: '[[[...'
         value = None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_NEARBY_CANDIDATES:
         raise InvalidInput.single("cursor", "is not a valid cursor for this list")

@@ -4,6 +4,7 @@ answers 500, and a rejected request changes nothing."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -18,6 +19,10 @@ BASE_PRODUCT: dict[str, Any] = {
     "vat_rate_bps": 600,
     "variants": [{"sku": "RYE-1", "price_cents": 350, "stock": 4, "options": {"size": "800 g"}}],
 }
+
+
+# 1,500 nested JSON arrays, base64url: within the cursor's 2,048 characters, beyond json's recursion limit.
+DEEP_CURSOR = base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("=")
 
 
 def product(**changes: Any) -> dict[str, Any]:
@@ -66,6 +71,7 @@ MALFORMED_BODIES = [
     b'{"name": "Rye", "vat_rate_bps": NaN}',
     b"\xff\xfe",
     b'{"name": "Rye"}' + b" " * 300_000,  # over the body size limit
+    b"[" * 2000,  # nested past msgspec's recursion limit: RecursionError, not a DecodeError
 ]
 
 
@@ -411,6 +417,7 @@ QUERY_CASES = [
             (f"{NEAR}&cursor=eyJvIjogLTF9", {"cursor"}),  # offset -1
             (f"{NEAR}&cursor=eyJvIjogMTAwMDB9", {"cursor"}),  # offset 10000
             (f"{NEAR}&cursor=bm90LWpzb24", {"cursor"}),
+            (f"{NEAR}&cursor={DEEP_CURSOR}", {"cursor"}),  # json.loads: RecursionError, not a 500
             (f"{NEAR}&category=spaceships", {"category"}),
             (f"{NEAR}&limit=0", {"limit"}),
         ],
@@ -423,6 +430,7 @@ QUERY_CASES = [
             ("/products?q=bread&limit=0", {"limit"}),
             ("/products?q=bread&cursor=%25%25", {"cursor"}),
             ("/products?category=bakery&cursor=bm90LWpzb24", {"cursor"}),
+            (f"/products?category=bakery&cursor={DEEP_CURSOR}", {"cursor"}),
             ("/products?q=bread&sort=price", {"sort"}),
         ],
         id="products",

@@ -440,6 +440,23 @@ def test_a_failed_refund_frees_its_units_and_reverses_its_ledger_entry(api, mall
     assert status == 201 and again["status"] == "succeeded", again
 
 
+def test_a_sub_order_is_refunded_only_when_no_refund_of_it_is_still_pending(api, mall, spy):
+    placed = place(api, mall, steak=0)
+    order_id, key = placed["order_id"], mall["key"]
+    collect(api, mall, placed)
+    spy.answer = "pending"
+    _, bread = refund(api, key, order_id, [{"variant_id": vid(mall["bread"]), "quantity": 3}])
+    _, cake = refund(api, key, order_id, [{"variant_id": vid(mall["cake"]), "quantity": 2}])
+
+    assert deliver(api, refund_event("evt_pend_1", bread, "succeeded"))[1]["outcome"] == "succeeded"
+    assert shop_sub(api, key, order_id)["status"] == "partially_refunded"  # the cake's money has not moved
+    assert deliver(api, refund_event("evt_pend_2", cake, "failed"))[1]["outcome"] == "failed"
+    assert shop_sub(api, key, order_id)["status"] == "partially_refunded"
+    # The cake's units are free again: the shop can still refund them (it was refused as "refunded").
+    status, again = refund(api, key, order_id, [{"variant_id": vid(mall["cake"]), "quantity": 2}])
+    assert status == 201, again
+
+
 # --- no-shows -----------------------------------------------------------------------------------------
 
 

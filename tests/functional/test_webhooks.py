@@ -225,12 +225,27 @@ def test_late_failure_or_cancel_after_success_changes_nothing(api, open_shop):
     SimulatedGateway().set_status(result["payment_intent_id"], "succeeded")  # as at Stripe
     assert outcome(api, event("payment_intent.succeeded", result)) == "paid"
 
-    assert outcome(api, event("payment_intent.payment_failed", result)) == "ignored_paid"
+    # The intent could not be cancelled (it succeeded): judged as that success, already applied.
+    assert outcome(api, event("payment_intent.payment_failed", result)) == "already_paid"
     assert outcome(api, event("payment_intent.canceled", result)) == "ignored_paid"
 
     assert read_order(api, result)["status"] == "paid"
     assert stock(api, s["bakery_key"], s["bread"]) == 6
     assert SimulatedGateway().retrieve_payment_intent(result["payment_intent_id"]).status == "succeeded"
+
+
+def test_a_failure_processed_after_the_retried_payment_succeeded_keeps_the_order(api, open_shop):
+    # The customer retried the card and paid before the (older) payment_failed event is processed: the
+    # intent cannot be cancelled any more, so the order is paid, not cancelled with its stock released.
+    s = shops_with_stock(api, open_shop)
+    result = place_order(api, [(s["bread"], 4)])
+    SimulatedGateway().set_status(result["payment_intent_id"], "succeeded")  # as at Stripe
+
+    assert outcome(api, event("payment_intent.payment_failed", result)) == "paid"
+
+    assert read_order(api, result)["status"] == "paid"
+    assert stock(api, s["bakery_key"], s["bread"]) == 6
+    assert outcome(api, event("payment_intent.succeeded", result)) == "already_paid"
 
 
 def test_success_arriving_after_the_order_was_cancelled_does_not_take_stock_again(api, open_shop):

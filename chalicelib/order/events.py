@@ -14,7 +14,7 @@ from chalicelib.order.schemas import OrderEvent, OrderEventPage
 EVENT_TTL = timedelta(days=30)
 PARTITION = "EVENTS#{day}"
 # The outbox: an event is in this sparse gsi2 partition from the transaction that writes it until the relay
-# (chalicelib/notify/relay.py) has published it, so "what is left to publish" is one Query, never a Scan.
+# (chalicelib/notify/relay.py) has published it, so "what is left to publish" is one Query by key.
 OUTBOX_PARTITION = "OUTBOX#pending"
 
 

@@ -95,10 +95,16 @@ def new_pickup_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def mark_paid(order_id: str, event: EventRecord | None, by: str = "stripe") -> str:
+LoadedOrder = tuple[OrderItem, list[SubOrderItem]]
+
+
+def mark_paid(
+    order_id: str, event: EventRecord | None, by: str = "stripe", loaded: LoadedOrder | None = None
+) -> str:
     """pending_payment → paid for the order and every sub-order: the held stock is now sold. Pickup
-    sub-orders get their pickup code, and the order.paid event is recorded, in the same transaction."""
-    order, subs = load_order(order_id)
+    sub-orders get their pickup code, and the order.paid event is recorded, in the same transaction.
+    `loaded`: the order as the caller just read it (the transaction is conditional on its status anyway)."""
+    order, subs = loaded or load_order(order_id)
     if order.status != PENDING_PAYMENT:
         outcome = "already_paid" if order.status == PAID else f"ignored_{order.status}"
         if order.status == CANCELLED:
@@ -136,10 +142,11 @@ def cancel_unpaid(
     event: EventRecord | None = None,
     reopen_with_key: str | None = None,
     by: str = "system",
+    loaded: LoadedOrder | None = None,
 ) -> str:
     """pending_payment → cancelled, giving every held unit back to stock and every booked pickup slot back
     to its shop in the same transaction."""
-    order, subs = load_order(order_id)
+    order, subs = loaded or load_order(order_id)
     if order.status != PENDING_PAYMENT:
         return record_only(event, f"ignored_{order.status}")
     try:

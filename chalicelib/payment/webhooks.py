@@ -93,23 +93,27 @@ def _verified_event(raw_body: bytes, signature: str | None) -> dict[str, Any]:
     return event
 
 
-def _belongs(order_id: str, intent: dict[str, Any]) -> bool:
-    """The intent must be the order's own (the id is set right after checkout, the amount at checkout)."""
-    order, _ = orders.load_order(order_id)
-    return order.payment_intent_id in (None, intent.get("id")) and int(order.total_cents) == intent.get(
+def _own_order(order_id: str, intent: dict[str, Any]) -> orders.LoadedOrder | None:
+    """The order, read once for the whole event, if the intent is its own (the id is set right after
+    checkout, the amount at checkout); None otherwise."""
+    order, subs = orders.load_order(order_id)
+    belongs = order.payment_intent_id in (None, intent.get("id")) and int(order.total_cents) == intent.get(
         "amount"
     )
+    return (order, subs) if belongs else None
 
 
 def _succeeded(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
-    if not _belongs(order_id, intent):
+    loaded = _own_order(order_id, intent)
+    if loaded is None:
         logger.error("payment intent does not match its order", extra={"order_id": order_id})
         return "ignored_mismatch"
-    return orders.mark_paid(order_id, record)
+    return orders.mark_paid(order_id, record, loaded=loaded)
 
 
 def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
-    if not _belongs(order_id, intent):
+    loaded = _own_order(order_id, intent)
+    if loaded is None:
         return "ignored_mismatch"
     # Stripe lets a customer retry a failed intent; we release the stock now, so the intent must not be
     # able to succeed later: cancel it first (idempotent).
@@ -118,11 +122,12 @@ def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
     current = gateway().cancel_payment_intent(str(intent["id"]), idempotency_key=f"cancel:{order_id}")
     if current.status == "succeeded":
         # A retry paid before this (older) failure was processed: the order is paid, its stock stays sold.
-        return orders.mark_paid(order_id, record)
-    return orders.cancel_unpaid(order_id, reason="payment_failed", event=record, by="stripe")
+        return orders.mark_paid(order_id, record, loaded=loaded)
+    return orders.cancel_unpaid(order_id, reason="payment_failed", event=record, by="stripe", loaded=loaded)
 
 
 def _canceled(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
-    if not _belongs(order_id, intent):
+    loaded = _own_order(order_id, intent)
+    if loaded is None:
         return "ignored_mismatch"
-    return orders.cancel_unpaid(order_id, reason="payment_canceled", event=record, by="stripe")
+    return orders.cancel_unpaid(order_id, reason="payment_canceled", event=record, by="stripe", loaded=loaded)

@@ -40,3 +40,15 @@ def make_product(
 
 def vid(product: dict[str, Any], index: int = 0) -> str:
     return product["variants"][index]["id"]
+
+
+KORENMARKT = {"lat": 51.0543, "lng": 3.7219}
+
+
+def delivery_to(point: dict[str, float] = KORENMARKT) -> dict[str, Any]:
+    """A delivery choice for one shop of a cart: an address at `point` and a contact."""
+    return {
+        "method": "delivery",
+        "address": {"street": "Korenmarkt 1", "postal_code": "9000", "city": "Gent", "country": "BE"} | point,
+        "contact": {"name": "An Peeters", "phone": "+32 470 12 34 56"},
+    }

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 import support
-from support import make_product, vid
+from support import delivery_to, make_product, vid
 
 BAKERY, BUTCHER, WINE, GROCERY_BOX = (
     0,
@@ -49,20 +49,6 @@ def shop_part(cart: dict[str, Any], shop_id: str) -> dict[str, Any]:
 
 def line_of(cart: dict[str, Any], variant_id: str) -> dict[str, Any]:
     return next(line for s in cart["shops"] for line in s["lines"] if line["variant_id"] == variant_id)
-
-
-def delivery(point: dict[str, float]) -> dict[str, Any]:
-    return {
-        "method": "delivery",
-        "address": {
-            "street": "Korenmarkt 1",
-            "postal_code": "9000",
-            "city": "Gent",
-            "country": "BE",
-            **point,
-        },
-        "contact": {"name": "An Peeters", "phone": "+32 470 12 34 56"},
-    }
 
 
 # --- the token ----------------------------------------------------------------------------------------
@@ -212,7 +198,7 @@ def test_lines_are_added_merged_changed_and_removed(api, open_shop):
     status, cart = send(api, "POST", lines, {"variant_id": vid(steak), "quantity": 1}, token)
     assert [s["shop_id"] for s in cart["shops"]] == [bakery["id"], butcher["id"]]
     status, cart = send(
-        api, "PUT", f"/carts/{cart['id']}/shops/{butcher['id']}/fulfilment", delivery(KORENMARKT), token
+        api, "PUT", f"/carts/{cart['id']}/shops/{butcher['id']}/fulfilment", delivery_to(KORENMARKT), token
     )
     assert status == 200, cart
     assert shop_part(cart, butcher["id"])["fulfilment"]["method"] == "delivery"
@@ -394,7 +380,7 @@ def test_pickup_is_the_default_where_offered_and_delivery_only_where_offered(api
     assert f"{box_shop['id']}:delivery_address_required" in cart["problems"]
 
     fulfilment = f"/carts/{cart['id']}/shops/{{}}/fulfilment"
-    status, error = send(api, "PUT", fulfilment.format(bakery["id"]), delivery(KORENMARKT), token)
+    status, error = send(api, "PUT", fulfilment.format(bakery["id"]), delivery_to(KORENMARKT), token)
     assert status == 422 and error["error"]["code"] == "fulfilment_not_offered"
     status, error = send(api, "PUT", fulfilment.format(box_shop["id"]), {"method": "pickup"}, token)
     assert status == 422 and error["error"]["code"] == "fulfilment_not_offered"
@@ -403,7 +389,7 @@ def test_pickup_is_the_default_where_offered_and_delivery_only_where_offered(api
     status, error = send(api, "PUT", fulfilment.format(bakery["id"]), {"method": "drone"}, token)
     assert status == 400 and error["error"]["fields"][0]["field"] == "method"
 
-    status, cart = send(api, "PUT", fulfilment.format(box_shop["id"]), delivery(KORENMARKT), token)
+    status, cart = send(api, "PUT", fulfilment.format(box_shop["id"]), delivery_to(KORENMARKT), token)
     assert status == 200, cart
     assert shop_part(cart, box_shop["id"])["fulfilment"]["problem"] is None
     assert shop_part(cart, box_shop["id"])["delivery_fee_cents"] == 295  # under the 50 euro threshold
@@ -419,20 +405,20 @@ def test_delivery_needs_address_and_contact_within_the_radius_and_adds_the_fee(a
     status, error = send(api, "PUT", path, {"method": "delivery"}, token)
     assert status == 400
     assert {f["field"] for f in error["error"]["fields"]} == {"address", "contact"}
-    status, error = send(api, "PUT", path, {**delivery(KORENMARKT), "contact": None}, token)
+    status, error = send(api, "PUT", path, {**delivery_to(KORENMARKT), "contact": None}, token)
     assert status == 400 and [f["field"] for f in error["error"]["fields"]] == ["contact"]
-    bad_phone = delivery(KORENMARKT)
+    bad_phone = delivery_to(KORENMARKT)
     bad_phone["contact"]["phone"] = "call me"
     assert send(api, "PUT", path, bad_phone, token)[0] == 400
 
-    status, error = send(api, "PUT", path, delivery(AALST), token)
+    status, error = send(api, "PUT", path, delivery_to(AALST), token)
     assert status == 422
     assert error["error"]["code"] == "outside_delivery_area"
     assert error["error"]["details"]["radius_km"] == 4.5
     assert error["error"]["details"]["distance_km"] > 20
     assert shop_part(read_cart(api, cart["id"], token), butcher["id"])["fulfilment"]["method"] == "pickup"
 
-    status, cart = send(api, "PUT", path, delivery(KORENMARKT), token)
+    status, cart = send(api, "PUT", path, delivery_to(KORENMARKT), token)
     assert status == 200, cart
     part = shop_part(cart, butcher["id"])
     assert part["fulfilment"]["method"] == "delivery"

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from support import make_product, send, vid
+from support import delivery_to, make_product, send, vid
 
 from chalicelib.payment.gateway import PaymentProviderFailed, SimulatedGateway
 
@@ -66,20 +66,6 @@ def stock(api: Any, retailer_key: str, product: dict[str, Any], index: int = 0) 
 
 def vat_of(gross: int, rate: int) -> int:
     return int(Fraction(gross * rate, 10_000 + rate) + Fraction(1, 2))
-
-
-def delivery_to(point: dict[str, float]) -> dict[str, Any]:
-    return {
-        "method": "delivery",
-        "address": {
-            "street": "Korenmarkt 1",
-            "postal_code": "9000",
-            "city": "Gent",
-            "country": "BE",
-            **point,
-        },
-        "contact": {"name": "An Peeters", "phone": "+32 470 12 34 56"},
-    }
 
 
 class RecordingGateway:

@@ -9,23 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import make_product, send, vid
+from support import delivery_to, make_product, send, vid
 
 from chalicelib.core.clock import now
 
 BAKERY, BUTCHER, FLORIST = 0, 1, 2  # tools/demo_data.py: the bakery is pickup only, the butcher delivers
-KORENMARKT = {"lat": 51.0543, "lng": 3.7219}
-DELIVERY = {
-    "method": "delivery",
-    "address": {
-        "street": "Korenmarkt 1",
-        "postal_code": "9000",
-        "city": "Gent",
-        "country": "BE",
-        **KORENMARKT,
-    },
-    "contact": {"name": "An Peeters", "phone": "+32 470 12 34 56"},
-}
+DELIVERY = delivery_to()
 
 
 # --- helpers ------------------------------------------------------------------------------------------

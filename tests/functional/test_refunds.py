@@ -12,24 +12,13 @@ from typing import Any
 
 import pytest
 import stripe
-from support import make_product, send, vid
+from support import delivery_to, make_product, send, vid
 
 from chalicelib.core.clock import now
 
 SECRET = "whsec_test_not_a_real_secret"
 BAKERY, BUTCHER = 0, 1
-DELIVERY = {
-    "method": "delivery",
-    "address": {
-        "street": "Korenmarkt 1",
-        "postal_code": "9000",
-        "city": "Gent",
-        "country": "BE",
-        "lat": 51.0543,
-        "lng": 3.7219,
-    },
-    "contact": {"name": "An Peeters", "phone": "+32 470 12 34 56"},
-}
+DELIVERY = delivery_to()
 
 
 @pytest.fixture

@@ -62,10 +62,12 @@ def relay_notifications(event: object) -> None:
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def cancel_pickup_no_shows(event: object) -> None:
-    """Cancels, refunds and restocks pickup sub-orders not collected within the shop's no-show days."""
-    from chalicelib.order.refunds import cancel_no_shows
+    """Cancels, refunds and restocks pickup sub-orders not collected within the shop's no-show days, and
+    asks the provider again for refunds it left pending or failed while a customer is owed the money."""
+    from chalicelib.order.no_shows import cancel_no_shows, retry_stalled_refunds
 
     cancel_no_shows()
+    retry_stalled_refunds()
 
 
 # S3 (ObjectCreated under uploads/) -> SQS (infra/mall-stack.yaml) -> this function, in its own Lambda with

@@ -107,10 +107,12 @@ class Scheduler(threading.Thread):
                 print(f"[scheduler] expiry run failed: {exc!r}", flush=True)
             try:
                 # Deployed hourly; a run that finds nothing due is one Query.
-                from chalicelib.order.refunds import cancel_no_shows
+                from chalicelib.order.no_shows import cancel_no_shows, retry_stalled_refunds
 
                 for r in cancel_no_shows():
                     print(f"[scheduler] no-show {r.order_id}/{r.shop_id}: {r.outcome}", flush=True)
+                for refund_id, status in retry_stalled_refunds():
+                    print(f"[scheduler] refund {refund_id} retried: {status}", flush=True)
             except Exception as exc:
                 print(f"[scheduler] no-show run failed: {exc!r}", flush=True)
 

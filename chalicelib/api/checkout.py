@@ -171,6 +171,7 @@ def get_order(order_id: str, headers: Headers) -> Order:
     errors=(401, 409, 422),
 )
 def cancel_sub_order(order_id: str, shop_id: str, headers: Headers) -> Refund:
-    from chalicelib.order import refunds
+    from chalicelib.order.refund_views import refund_view
+    from chalicelib.order.refunds import customer_cancel
 
-    return refunds.refund_view(refunds.customer_cancel(order_id, shop_id, headers["x-order-token"]))
+    return refund_view(customer_cancel(order_id, shop_id, headers["x-order-token"]))

@@ -79,10 +79,10 @@ def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> 
     errors=(409, 422),
 )
 def create_refund(principal: Principal, order_id: str, body: RefundIn) -> Refund:
-    from chalicelib.order import refunds
+    from chalicelib.order.refund_views import refund_view
+    from chalicelib.order.refunds import request_refund
 
-    refund = refunds.request_refund(order_id, principal.shop_id or "", body, Actor.RETAILER)
-    return refunds.refund_view(refund)
+    return refund_view(request_refund(order_id, principal.shop_id or "", body, Actor.RETAILER))
 
 
 @endpoint(
@@ -95,22 +95,23 @@ def create_refund(principal: Principal, order_id: str, body: RefundIn) -> Refund
     response=RefundPage,
 )
 def list_refunds(principal: Principal, order_id: str) -> RefundPage:
-    from chalicelib.order import refunds
+    from chalicelib.order.refund_views import shop_refunds
 
-    return refunds.shop_refunds(order_id, principal.shop_id or "")
+    return shop_refunds(order_id, principal.shop_id or "")
 
 
 @endpoint(
     retailer_orders,
     "POST",
     "/retailer/orders/{order_id}/refunds/{refund_id}/retry",
-    summary="Ask the payment provider again for a pending refund (same idempotency key)",
+    summary="Ask the payment provider again: a pending refund (same key) or a failed cancellation refund",
     tag=TAG,
     auth=Role.RETAILER,
     response=Refund,
     errors=(409,),
 )
 def retry_refund(principal: Principal, order_id: str, refund_id: str) -> Refund:
-    from chalicelib.order import refunds
+    from chalicelib.order.refund_views import refund_view
+    from chalicelib.order.refunds import retry
 
-    return refunds.refund_view(refunds.retry(order_id, principal.shop_id or "", refund_id))
+    return refund_view(retry(order_id, principal.shop_id or "", refund_id))

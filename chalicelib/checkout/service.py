@@ -6,7 +6,8 @@ produced, and a mall-wide CheckoutKey item claims the key, all in the same trans
 same key and request replays the result (creating the PaymentIntent if the first attempt died before it,
 with the same Stripe idempotency key); the same key with another request or another cart is a 422; another
 key on a checked-out cart is a 409. The key claim is only read when the transaction fails.
-Calls: GetItem cart, BatchGetItem catalogue, the transaction, the Stripe call, UpdateItem order.
+Calls: GetItem cart, BatchGetItem catalogue, BatchGetItem commission rates, the transaction, the Stripe
+call, UpdateItem order.
 A chosen pickup slot adds no call: the transaction books it under the condition that it is not full.
 """
 
@@ -44,6 +45,8 @@ from chalicelib.core.db import transaction
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.core.log import logger
+from chalicelib.ledger.commission import CommissionRate
+from chalicelib.ledger.rates import rates_for
 from chalicelib.order.models import EXPIRY_PARTITION, PENDING_PAYMENT, OrderItem, SubOrderItem
 from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, token_digest
 from chalicelib.payment.gateway import PaymentProviderFailed, gateway
@@ -74,7 +77,9 @@ def checkout(
     priced, fulfilment_problems = price(cart, snapshot)
     _refuse_unless_ready(priced, fulfilment_problems)
 
-    order, subs = _build_order(cart, cart_token, body, priced, snapshot)
+    # The mall's commission as it stands now is fixed on each sub-order: later changes never touch it.
+    rates = rates_for(shop.terms.shop_id for shop in priced.shops)
+    order, subs = _build_order(cart, cart_token, body, priced, snapshot, rates)
     holds = _hold_slots(cart, subs, snapshot)
     for attempt in range(RESERVATION_ATTEMPTS):
         try:
@@ -308,7 +313,12 @@ def _fingerprint(cart: CartItem, body: CheckoutIn) -> str:
 
 
 def _build_order(
-    cart: CartItem, cart_token: str, body: CheckoutIn, priced: PricedCart, snapshot: Snapshot
+    cart: CartItem,
+    cart_token: str,
+    body: CheckoutIn,
+    priced: PricedCart,
+    snapshot: Snapshot,
+    rates: dict[str, CommissionRate],
 ) -> tuple[OrderItem, list[SubOrderItem]]:
     stamp = now()
     created = iso(stamp)
@@ -377,6 +387,8 @@ def _build_order(
             total_cents=shop.total_cents,
             vat=[asdict(v) for v in shop.vat],
             history=[{"at": created, "by": "customer", "from": None, "to": PENDING_PAYMENT}],
+            commission_bps=rates[shop.terms.shop_id].rate_bps,
+            commission_fixed_cents=rates[shop.terms.shop_id].fixed_fee_cents,
             created_at=created,
             updated_at=created,
         )

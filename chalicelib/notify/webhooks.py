@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.auth.service import Principal
-from chalicelib.core.clock import iso, now
+from chalicelib.core.clock import iso, now, stamp
 from chalicelib.core.config import settings
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.log import logger
@@ -35,7 +35,6 @@ from chalicelib.notify.models import (
     WebhookItem,
 )
 from chalicelib.notify.schemas import CreatedWebhook, LastDelivery, Webhook, WebhookIn
-from chalicelib.order.events import stamp
 
 TIMEOUT_SECONDS = 5
 # Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery is `failed`.

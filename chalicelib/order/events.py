@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.core.clock import now
+from chalicelib.core.clock import now, stamp
 from chalicelib.order.models import OrderEventItem
 from chalicelib.order.schemas import OrderEvent, OrderEventPage
 
@@ -16,11 +16,6 @@ PARTITION = "EVENTS#{day}"
 # The outbox: an event is in this sparse gsi2 partition from the transaction that writes it until the relay
 # (chalicelib/notify/relay.py) has published it, so "what is left to publish" is one Query by key.
 OUTBOX_PARTITION = "OUTBOX#pending"
-
-
-def stamp(moment: datetime) -> str:
-    # Microseconds: events of one order follow each other within a second and must sort in that order.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def order_event(

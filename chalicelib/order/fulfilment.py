@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.auth.service import Principal
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import MallItem, transaction
+from chalicelib.core.db import transaction
 from chalicelib.order import lifecycle
 from chalicelib.order.errors import (
     OrderNotFound,
@@ -24,9 +24,9 @@ from chalicelib.order.errors import (
     TooManyPickupAttempts,
     WrongPickupCode,
 )
-from chalicelib.order.events import order_event
 from chalicelib.order.lifecycle import Actor, IllegalTransition, PickupCodeRequired, Status
 from chalicelib.order.models import SubOrderItem
+from chalicelib.order.moves import stage_move
 from chalicelib.order.schemas import RefundIn, StatusChangeIn, SubOrder
 from chalicelib.order.service import retailer_actions, sub_order_view
 
@@ -127,55 +127,14 @@ def _count_wrong_code(sub: SubOrderItem, moment: datetime, in_window: bool) -> N
 
 
 def _apply(sub: SubOrderItem, to: str, moment: datetime) -> None:
-    before = sub.status
-    stamp = iso(moment)
-    history = [*sub.history, {"at": stamp, "by": Actor.RETAILER.value, "from": before, "to": to}]
-    sub.status = to
-    sub.index_for_status()
-    actions = [
-        SubOrderItem.status.set(to),
-        SubOrderItem.gsi1pk.set(sub.gsi1pk),
-        SubOrderItem.gsi1sk.set(sub.gsi1sk),
-        SubOrderItem.history.set(history),
-        SubOrderItem.updated_at.set(stamp),
-    ]
-    if to == Status.READY_FOR_PICKUP:
-        # The no-show job finds it through this sparse index entry, due N days (per shop) from now.
-        from chalicelib.order.refunds import no_show_index
-
-        gsi3pk, gsi3sk = no_show_index(sub, moment)
-        actions += [SubOrderItem.gsi3pk.set(gsi3pk), SubOrderItem.gsi3sk.set(gsi3sk)]
-        actions.append(SubOrderItem.ready_at.set(stamp))
-    elif before == Status.READY_FOR_PICKUP:
-        actions += [SubOrderItem.gsi3pk.remove(), SubOrderItem.gsi3sk.remove()]
     try:
         with transaction() as tx:
-            tx.update(
-                sub,
-                actions=actions,
-                condition=SubOrderItem.status == before,
-            )
-            tx.save(
-                order_event(
-                    f"sub_order.{to}",
-                    order_id=sub.order_id,
-                    shop_id=sub.shop_id,
-                    shop_ids=[sub.shop_id],
-                    from_status=before,
-                    to_status=to,
-                    by=Actor.RETAILER.value,
-                    seq=len(history) - 1,
-                    moment=moment,
-                ),
-                condition=MallItem.pk.does_not_exist(),
-            )
+            stage_move(tx, sub, to, Actor.RETAILER.value, moment)
     except TransactWriteError as error:
         reasons = {reason.code for reason in error.cancellation_reasons if reason is not None}
         if error.cause_response_code == "TransactionCanceledException" and reasons <= _RACE_CODES:
             raise SubOrderChangedConcurrently(sub.order_id) from None
         raise
-    sub.history = history
-    sub.updated_at = stamp
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -9,6 +9,7 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.core.db import MallItem
+from chalicelib.ledger.commission import CommissionRate
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
@@ -78,14 +79,28 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     # counter every refund increments conditionally, so concurrent refunds of one sub-order serialize.
     refunded = JSONAttribute(null=True)  # {variant_id: quantity}
     refund_seq = NumberAttribute(null=True)
+    # Incremented by every settlement of one of its refunds, conditionally, so settlements serialize too.
+    settle_seq = NumberAttribute(null=True)
     # Set with the no-show index entry (gsi3) when the sub-order became ready_for_pickup.
     ready_at = UnicodeAttribute(null=True)
+    # The mall's commission, fixed at checkout (chalicelib/ledger/commission.py); absent on sub-orders
+    # from before commissions existed, which then carry none.
+    commission_bps = NumberAttribute(null=True)
+    commission_fixed_cents = NumberAttribute(null=True)
+    # Set by the hand-over, which posts the sale to the shop's ledger; from then on every refund posts too,
+    # and this is the commission charged so far (chalicelib/ledger/entries.py).
+    earned_at = UnicodeAttribute(null=True)
+    commission_charged_cents = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
     @staticmethod
     def key_for(order_id: str, shop_id: str) -> tuple[str, str]:
         return f"ORDER#{order_id}", f"SUB#{shop_id}"
+
+    @property
+    def commission_rate(self) -> CommissionRate:
+        return CommissionRate(int(self.commission_bps or 0), int(self.commission_fixed_cents or 0))
 
     def index_for_status(self) -> None:
         self.gsi1pk = f"SHOP#{self.shop_id}#SUBORDERS#{self.status}"
@@ -120,8 +135,11 @@ class RefundItem(MallItem, discriminator="refund"):
 
     Written ``pending`` in the transaction that reserves the refunded units on the sub-order; the provider's
     answer (or its webhook) moves it to ``succeeded`` or ``failed``. ``lines``: [{variant_id, product_id,
-    quantity, amount_cents}]; ``amount_cents`` includes VAT (and the delivery fee when a whole sub-order is
-    cancelled before hand-over).
+    name, quantity, amount_cents}]; ``amount_cents`` includes VAT (and the delivery fee when a whole
+    sub-order is cancelled before hand-over). ``shop_id`` is "mall" for the mall's own refund of a payment
+    that arrived after its order was cancelled.
+
+    gsi2: REFUNDS#<pending|failed> / <updated_at>#<order>#<refund>   while it still needs seeing through
     """
 
     order_id = UnicodeAttribute()
@@ -136,25 +154,12 @@ class RefundItem(MallItem, discriminator="refund"):
     cancels = UnicodeAttribute(default="no")  # "yes" when this refund came with cancelling the sub-order
     stripe_refund_id = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    # 0 for the first request to the provider; a failed refund that is retried is a new attempt with its
+    # own idempotency key (chalicelib/order/refunds.py).
+    attempt = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
     @staticmethod
     def key_for(order_id: str, refund_id: str) -> tuple[str, str]:
         return f"ORDER#{order_id}", f"REFUND#{refund_id}"
-
-
-class LedgerEntryItem(MallItem, discriminator="ledger_entry"):
-    """pk = LEDGER#<shop id>, sk = <at>#<refund id>[#<suffix>]: one movement of what the mall owes a shop.
-
-    Append-only: put with attribute_not_exists in the transaction of the change that causes it, never
-    updated or deleted. A refund is a negative amount; a refund the provider finally failed is reversed by
-    a positive ``refund_reversal`` entry, so the sum of a shop's entries is what its payout is reduced by.
-    """
-
-    shop_id = UnicodeAttribute()
-    entry_type = UnicodeAttribute()  # "refund", "refund_reversal"
-    amount_cents = NumberAttribute()
-    order_id = UnicodeAttribute()
-    refund_id = UnicodeAttribute()
-    at = UnicodeAttribute()

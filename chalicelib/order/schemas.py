@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -137,7 +137,15 @@ class Refund(Struct):
     last_error: str | None
     created_at: str
     updated_at: str
+    attempt: int = 0  # a failed refund retried is a new attempt with its own idempotency key
 
 
 class RefundPage(Struct):
     items: list[Refund]
+    next_cursor: str | None = None
+
+
+class OperatorRefundQuery(Struct, forbid_unknown_fields=True):
+    status: Literal["pending", "failed"] = "failed"
+    limit: Limit = 20
+    cursor: Cursor | None = None

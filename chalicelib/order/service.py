@@ -36,6 +36,7 @@ from chalicelib.order.models import (
     OrderItem,
     SubOrderItem,
 )
+from chalicelib.order.moves import stage_move
 from chalicelib.order.schemas import Order, OrderLine, StatusChange, SubOrder, SubOrderListQuery, SubOrderPage
 from chalicelib.payment.models import ProcessedEvent
 from chalicelib.shop.bookings import stage_release
@@ -99,19 +100,23 @@ LoadedOrder = tuple[OrderItem, list[SubOrderItem]]
 
 
 def mark_paid(
-    order_id: str, event: EventRecord | None, by: str = "stripe", loaded: LoadedOrder | None = None
+    order_id: str,
+    event: EventRecord | None,
+    by: str = "stripe",
+    loaded: LoadedOrder | None = None,
+    payment_intent_id: str | None = None,
 ) -> str:
     """pending_payment → paid for the order and every sub-order: the held stock is now sold. Pickup
     sub-orders get their pickup code, and the order.paid event is recorded, in the same transaction.
-    `loaded`: the order as the caller just read it (the transaction is conditional on its status anyway)."""
+    `loaded`: the order as the caller just read it (the transaction is conditional on its status anyway).
+    A payment for an order already cancelled (its stock went back on sale) is refunded in full, once."""
     order, subs = loaded or load_order(order_id)
+    if order.status == CANCELLED:
+        from chalicelib.order.refunds import refund_late_payment
+
+        return refund_late_payment(order, payment_intent_id or order.payment_intent_id or "", event)
     if order.status != PENDING_PAYMENT:
-        outcome = "already_paid" if order.status == PAID else f"ignored_{order.status}"
-        if order.status == CANCELLED:
-            # Paid after the hold expired and the stock went back on sale: an operator must refund it.
-            logger.error("payment succeeded for a cancelled order", extra={"order_id": order_id})
-            outcome = "paid_after_cancel"
-        return record_only(event, outcome)
+        return record_only(event, "already_paid" if order.status == PAID else f"ignored_{order.status}")
     try:
         with transaction() as tx:
             _transition(tx, order, subs, PAID, by, pickup_codes=True)
@@ -197,10 +202,12 @@ def _transition(
     reason: str | None = None,
     pickup_codes: bool = False,
 ) -> None:
-    stamp = iso(now())
+    """The whole order moves (paid, or cancelled unpaid): the order item and every sub-order, with one
+    order-level event recorded by the caller."""
+    moment = now()
     actions = [
         OrderItem.status.set(to),
-        OrderItem.updated_at.set(stamp),
+        OrderItem.updated_at.set(iso(moment)),
         OrderItem.gsi3pk.remove(),
         OrderItem.gsi3sk.remove(),
     ]
@@ -208,19 +215,9 @@ def _transition(
         actions.append(OrderItem.cancel_reason.set(reason))
     tx.update(order, actions=actions, condition=OrderItem.status == order.status)
     for sub in subs:
-        before = sub.status
-        sub.status = to
-        sub.index_for_status()
-        history = [*sub.history, {"at": stamp, "by": by, "from": before, "to": to}]
-        sub_actions = [
-            SubOrderItem.status.set(to),
-            SubOrderItem.gsi1pk.set(sub.gsi1pk),
-            SubOrderItem.history.set(history),
-            SubOrderItem.updated_at.set(stamp),
-        ]
-        if pickup_codes and sub.fulfilment.get("method") == PICKUP:
-            sub_actions.append(SubOrderItem.pickup_code.set(new_pickup_code()))
-        tx.update(sub, actions=sub_actions, condition=SubOrderItem.status == before)
+        codes = pickup_codes and sub.fulfilment.get("method") == PICKUP
+        extra = [SubOrderItem.pickup_code.set(new_pickup_code())] if codes else []
+        stage_move(tx, sub, to, by, moment, actions=extra, event=False)
 
 
 def record_only(event: EventRecord | None, outcome: str) -> str:

@@ -108,7 +108,7 @@ def _succeeded(order_id: str, intent: dict[str, Any], record: EventRecord) -> st
     if loaded is None:
         logger.error("payment intent does not match its order", extra={"order_id": order_id})
         return "ignored_mismatch"
-    return orders.mark_paid(order_id, record, loaded=loaded)
+    return orders.mark_paid(order_id, record, loaded=loaded, payment_intent_id=str(intent["id"]))
 
 
 def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:

@@ -409,7 +409,8 @@ def test_releasing_an_unpaid_order_gives_the_slot_back(api, slot_shop, clock):
 
 
 def test_checkout_with_a_slot_keeps_the_call_budget(api, slot_shop, clock, monkeypatch):
-    """GetItem cart, BatchGetItem catalogue, one transaction, UpdateItem order: the slot adds no call."""
+    """GetItem cart, BatchGetItem catalogue, BatchGetItem commission rates, one transaction, UpdateItem
+    order: the slot adds no call."""
     from chalicelib.core.db import MallItem
 
     intent = SimpleNamespace(id="pi_budget", client_secret="pi_budget_secret")
@@ -428,7 +429,7 @@ def test_checkout_with_a_slot_keeps_the_call_budget(api, slot_shop, clock, monke
         events.unregister("before-call.dynamodb", record)
 
     assert status == 201, result
-    assert sorted(calls) == ["BatchGetItem", "GetItem", "TransactWriteItems", "UpdateItem"]
+    assert sorted(calls) == ["BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems", "UpdateItem"]
 
 
 def test_cancelling_a_paid_pickup_gives_its_slot_back(api, slot_shop, clock):

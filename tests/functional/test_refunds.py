@@ -101,9 +101,9 @@ def stock(api: Any, key: str, product: dict[str, Any]) -> int:
 
 
 def ledger(shop_id: str) -> list[tuple[str, int, str]]:
-    from chalicelib.order.refunds import ledger_entries
+    from chalicelib.ledger.queries import entries_of
 
-    return [(e.entry_type, int(e.amount_cents), e.refund_id) for e in ledger_entries(shop_id)]
+    return [(e.entry_type, int(e.amount_cents), e.source_id) for e in entries_of(shop_id)]
 
 
 def line_total(sub: dict[str, Any], product: dict[str, Any]) -> int:
@@ -160,8 +160,10 @@ def test_partial_then_rest_refunds_amounts_per_line_incl_vat_and_ledger(api, mal
     sub = shop_sub(api, key, order_id)
     assert sub["status"] == "refunded"
     assert [h["to_status"] for h in sub["history"]][-2:] == ["partially_refunded", "refunded"]
-    # One negative ledger entry per refund; together exactly what was paid for the lines.
-    assert sorted(ledger(shop_id)) == sorted([("refund", -333, first["id"]), ("refund", -4366, rest["id"])])
+    # The hand-over posted the sale; then one negative entry per refund: together exactly what was paid.
+    assert sorted(ledger(shop_id)) == sorted(
+        [("sale", 4699, order_id), ("refund", -333, first["id"]), ("refund", -4366, rest["id"])]
+    )
     status, listed = api.call("GET", f"/retailer/orders/{order_id}/refunds", key=key)
     assert status == 200 and [r["id"] for r in listed["items"]] == [first["id"], rest["id"]]
     # Nothing left: a further refund is refused.
@@ -171,7 +173,7 @@ def test_partial_then_rest_refunds_amounts_per_line_incl_vat_and_ledger(api, mal
 
 
 def test_single_unit_refunds_add_up_to_the_line_total_whatever_the_rounding(api, mall):
-    from chalicelib.order.refunds import _share
+    from chalicelib.ledger.commission import share as _share
 
     # 1000 cents over 3 units: 333 + 333 + 334, never 999 or 1002.
     assert [_share(1000, 3, before, 1) for before in range(3)] == [333, 333, 334]
@@ -246,7 +248,7 @@ def test_two_refunds_of_the_same_line_decided_on_the_same_state_only_one_passes(
     assert [
         r.refund_id for r in RefundItem.query(f"ORDER#{order_id}", RefundItem.sk.startswith("REFUND#"))
     ] == [first.refund_id]
-    assert ledger(shop_id) == [("refund", -999, first.refund_id)]
+    assert ledger(shop_id) == [("sale", 4699, order_id), ("refund", -999, first.refund_id)]
     assert stock(api, mall["key"], mall["bread"]) == 10 - 3 + 3
 
 
@@ -278,7 +280,7 @@ def test_the_customer_cancels_a_paid_or_preparing_sub_order_refunded_in_full_and
         ("system", "refunded"),
     ]
     assert stock(api, mall["butcher_key"], mall["steak"]) == 8
-    assert ledger(butcher) == [("refund", -(1290 + fee), done["id"])]
+    assert ledger(butcher) == []  # the shop earns at hand-over: cancelled before it, nothing was posted
     status, error = send(api, "POST", path, headers={"X-Order-Token": placed["order_token"]})
     assert status == 409, error  # once
     assert customer_sub(api, placed, mall["bakery"]["id"])["status"] == "paid"
@@ -370,7 +372,7 @@ def test_a_provider_failure_leaves_the_refund_pending_and_a_retry_uses_the_same_
     assert status == 201, pending
     assert (pending["status"], pending["last_error"]) == ("pending", "payment_provider_failed")
     assert shop_sub(api, key, order_id)["status"] == "collected"  # no claim that money moved
-    assert ledger(shop_id) == [("refund", -1850, pending["id"])]  # recorded, not lost
+    assert ledger(shop_id) == [("sale", 4699, order_id), ("refund", -1850, pending["id"])]  # not lost
     # The units are taken: a second request for them is refused while this one is pending.
     status, error = refund(api, key, order_id, [{"variant_id": vid(mall["cake"]), "quantity": 2}])
     assert status == 422, error
@@ -383,7 +385,7 @@ def test_a_provider_failure_leaves_the_refund_pending_and_a_retry_uses_the_same_
     assert spy.calls[0][0] == placed["payment_intent_id"]
     assert spy.calls[0][3] == {"order_id": order_id, "shop_id": shop_id, "refund_id": pending["id"]}
     assert shop_sub(api, key, order_id)["status"] == "partially_refunded"
-    assert ledger(shop_id) == [("refund", -1850, pending["id"])]  # settling never touches the entry
+    assert ledger(shop_id)[1:] == [("refund", -1850, pending["id"])]  # settling never touches the entry
     status, error = api.call("POST", f"/retailer/orders/{order_id}/refunds/{pending['id']}/retry", key=key)
     assert status == 409 and error["error"]["code"] == "refund_not_retryable", error
 
@@ -421,7 +423,7 @@ def test_a_failed_refund_frees_its_units_and_reverses_its_ledger_entry(api, mall
     assert deliver(api, refund_event("evt_refund_f", pending, "failed"))[1]["outcome"] == "failed"
 
     assert sorted(ledger(shop_id)) == sorted(
-        [("refund", -999, pending["id"]), ("refund_reversal", 999, pending["id"])]
+        [("sale", 4699, order_id), ("refund", -999, pending["id"]), ("refund_reversal", 999, pending["id"])]
     )
     assert shop_sub(api, key, order_id)["status"] == "collected"
     spy.answer = None
@@ -450,7 +452,7 @@ def test_a_sub_order_is_refunded_only_when_no_refund_of_it_is_still_pending(api,
 
 
 def test_the_no_show_job_cancels_refunds_and_restocks_uncollected_pickups_once(api, mall):
-    from chalicelib.order.refunds import cancel_no_shows
+    from chalicelib.order.no_shows import cancel_no_shows
 
     placed = place(api, mall, steak=0)
     order_id, key, shop_id = placed["order_id"], mall["key"], mall["bakery"]["id"]
@@ -469,12 +471,12 @@ def test_the_no_show_job_cancels_refunds_and_restocks_uncollected_pickups_once(a
         ("system", "refunded"),
     ]
     assert (stock(api, key, mall["bread"]), stock(api, key, mall["cake"])) == (10, 5)
-    assert [(t, a) for t, a, _ in ledger(shop_id)] == [("refund", -(999 + 3700))]
+    assert ledger(shop_id) == []  # never handed over: nothing was earned, nothing is taken back
     assert cancel_no_shows(ready + timedelta(days=4)) == []  # idempotent: out of the index
 
 
 def test_no_show_days_are_per_shop_and_a_collected_pickup_is_never_cancelled(api, open_shop):
-    from chalicelib.order.refunds import cancel_no_shows
+    from chalicelib.order.no_shows import cancel_no_shows
     from tools.demo_data import demo_shops
 
     pickup = {**demo_shops()[BAKERY]["pickup"], "no_show_days": 1}

@@ -248,18 +248,27 @@ def test_a_failure_processed_after_the_retried_payment_succeeded_keeps_the_order
     assert outcome(api, event("payment_intent.succeeded", result)) == "already_paid"
 
 
-def test_success_arriving_after_the_order_was_cancelled_does_not_take_stock_again(api, open_shop):
+def test_success_arriving_after_the_order_was_cancelled_is_refunded_in_full_once(api, open_shop):
+    from chalicelib.order.models import RefundItem
+    from chalicelib.payment.gateway import SimulatedGateway
+
     s = shops_with_stock(api, open_shop)
     result = place_order(api, [(s["bread"], 4)])
     assert outcome(api, event("payment_intent.canceled", result)) == "cancelled"
     assert stock(api, s["bakery_key"], s["bread"]) == 10
+    # The customer's bank confirmed the payment after all (e.g. a late 3-D Secure answer).
+    SimulatedGateway().set_status(result["payment_intent_id"], "succeeded")
 
     succeeded = event("payment_intent.succeeded", result)
-    assert outcome(api, succeeded) == "paid_after_cancel"  # logged for an operator to refund
+    assert outcome(api, succeeded) == "refunded_paid_after_cancel"
     assert outcome(api, succeeded) == "duplicate"
 
     assert read_order(api, result)["status"] == "cancelled"
     assert stock(api, s["bakery_key"], s["bread"]) == 10
+    refunds = list(RefundItem.query(f"ORDER#{result['order_id']}", RefundItem.sk.startswith("REFUND#")))
+    assert [(r.shop_id, r.status, int(r.amount_cents)) for r in refunds] == [
+        ("mall", "succeeded", result["total_cents"])
+    ]
 
 
 def test_unknown_and_unrelated_events_are_acknowledged_and_ignored(api, open_shop):

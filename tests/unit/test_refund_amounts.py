@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.order.refunds import _share
+from chalicelib.ledger.commission import share as _share
 
 
 @st.composite

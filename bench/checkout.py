@@ -116,7 +116,7 @@ class CheckoutCounter(CallCounter):
 
     @contextmanager
     def gateway_wrapped(self) -> Iterator[None]:
-        from chalicelib.payment.gateway import SimulatedGateway
+        from chalicelib.payment.simulated_gateway import SimulatedGateway
 
         originals = {name: getattr(SimulatedGateway, name) for name in GATEWAY_METHODS}
 

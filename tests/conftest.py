@@ -21,6 +21,8 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PAYMENT_GATEWAY": "simulated",
         "STRIPE_WEBHOOK_SECRET": "whsec_test_not_a_real_secret",
+        "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_test_connect_not_a_real_secret",
+        "PAYOUT_QUEUE_NAME": "digital-mall-test-payouts",
     }
 )
 for _var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):

@@ -5,7 +5,7 @@
 3. the demo mall is seeded through the same service functions the API uses;
 4. `chalice local --no-autoreload` serves the API (stage "local" of .chalice/config.json);
 5. threads stand in for what chalice local does not run: the scheduled jobs, and the image-processing
-   Lambda fed by the S3 upload queue (UploadProcessor).
+   Lambda fed by the S3 upload queue and the payout worker fed by the payout queue (QueueConsumer).
 Ctrl-C stops everything it started. Everything lives in memory, so every run starts from a fresh demo.
 """
 
@@ -63,24 +63,36 @@ def aws_env(endpoint: str) -> dict[str, str]:
 
 
 def payment_env(api_url: str) -> dict[str, str]:
-    """The simulated Stripe gateway: a webhook secret made up for this run (never in the repo), and where
-    the simulator delivers the signed webhooks: this stack's own API."""
+    """The simulated Stripe gateway: webhook secrets made up for this run (never in the repo), one for the
+    platform endpoint and one for Connect's, and where the simulator delivers the signed webhooks and
+    serves its pages (onboarding): this stack's own API."""
     return {
         "PAYMENT_GATEWAY": "simulated",
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET")
         or f"whsec_local_{secrets.token_hex(16)}",
+        "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET")
+        or f"whsec_local_connect_{secrets.token_hex(16)}",
         "MALL_WEBHOOK_URL": f"{api_url}/webhooks/stripe",
+        "MALL_CONNECT_WEBHOOK_URL": f"{api_url}/webhooks/stripe-connect",
+        "MALL_API_URL": api_url,
     }
 
 
 class Scheduler(threading.Thread):
     """`chalice local` runs no @app.schedule functions: this runs the same ones on their rate."""
 
-    def __init__(self, every_seconds: float = 60.0, relay_every_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        every_seconds: float = 60.0,
+        relay_every_seconds: float = 10.0,
+        sweep_every_seconds: float = 3600.0,
+    ) -> None:
         super().__init__(name="local-scheduler", daemon=True)
         self._every = every_seconds
         # Faster than the deployed 1 minute: a developer watching a webhook should not wait for it.
         self._relay_every = relay_every_seconds
+        # Deployed daily; hourly here, first an hour after start (POST /dev/payouts/run runs it at once).
+        self._sweep_every = sweep_every_seconds
         self._stopped = threading.Event()
 
     def run(self) -> None:
@@ -88,8 +100,17 @@ class Scheduler(threading.Thread):
         from chalicelib.notify.relay import relay_notifications
         from chalicelib.order.service import expire_holds
 
-        last_expiry = time.monotonic()
+        last_expiry = last_sweep = time.monotonic()
         while not self._stopped.wait(min(self._every, self._relay_every)):
+            if time.monotonic() - last_sweep >= self._sweep_every:
+                last_sweep = time.monotonic()
+                try:
+                    # Through the payout queue, as deployed: the PayoutWorker thread pays the shops.
+                    from chalicelib.payout.sweep import sweep
+
+                    print(f"[scheduler] payout sweep: {sweep()}", flush=True)
+                except Exception as exc:
+                    print(f"[scheduler] payout sweep failed: {exc!r}", flush=True)
             try:
                 # EVENT_CHANNEL=log: no EventBridge locally, the events are log lines (and GET /dev/events).
                 relayed = relay_notifications(publisher=publish_to_log)
@@ -191,29 +212,34 @@ def serve_renditions(bucket: str) -> None:
 
 
 def image_env(endpoint: str, outputs: dict[str, str]) -> dict[str, str]:
-    """The image bucket and queue of the stack; storefronts fetch renditions from the moto server."""
+    """The image bucket and queue of the stack (storefronts fetch renditions from the moto server), and
+    the payout queue."""
     return {
         "IMAGE_BUCKET": outputs["ImageBucketName"],
         "IMAGE_QUEUE_NAME": outputs["ImageUploadQueueName"],
         "IMAGE_BASE_URL": f"{endpoint}/{outputs['ImageBucketName']}",
+        "PAYOUT_QUEUE_NAME": outputs["PayoutQueueName"],
     }
 
 
-class UploadProcessor(threading.Thread):
-    """`chalice local` runs no SQS-triggered functions: this receives the upload queue's messages and calls
-    the same `process_image_uploads` the Lambda runs, with the event the SQS event source would build. A
-    failure leaves the message to come back after the queue's visibility timeout, as on Lambda."""
+class QueueConsumer(threading.Thread):
+    """`chalice local` runs no SQS-triggered functions: this receives a queue's messages and calls the same
+    handler the Lambda runs (app.py), with the event the SQS event source would build, one message per
+    invocation (batch_size=1, as deployed). A failure leaves the message to come back after the queue's
+    visibility timeout, as on Lambda."""
 
-    def __init__(self, queue_url: str, queue_arn: str) -> None:
-        super().__init__(name="local-image-uploads", daemon=True)
-        self._queue_url, self._queue_arn = queue_url, queue_arn
+    def __init__(self, name: str, queue_url: str, queue_arn: str, handler: str) -> None:
+        super().__init__(name=f"local-{name}", daemon=True)
+        self._label = name
+        self._queue_url, self._queue_arn, self._handler = queue_url, queue_arn, handler
         self._stopped = threading.Event()
 
     def run(self) -> None:
         import boto3
 
-        from app import process_image_uploads
+        import app
 
+        handler = getattr(app, self._handler)
         sqs = boto3.client("sqs", region_name=REGION)
         while not self._stopped.is_set():
             try:
@@ -225,13 +251,13 @@ class UploadProcessor(threading.Thread):
                 ).get("Messages", [])
             except Exception as exc:  # moto stopping under us, or a hiccup: try again shortly
                 if not self._stopped.wait(1):
-                    print(f"[images] cannot read the upload queue: {exc!r}", flush=True)
+                    print(f"[{self._label}] cannot read the queue: {exc!r}", flush=True)
                 continue
-            for message in messages:  # one invocation per message: batch_size=1, as deployed
+            for message in messages:
                 try:
-                    process_image_uploads({"Records": [self._record(message)]}, None)
+                    handler({"Records": [self._record(message)]}, None)
                 except Exception as exc:
-                    print(f"[images] processing failed, the message will come back: {exc!r}", flush=True)
+                    print(f"[{self._label}] failed, the message will come back: {exc!r}", flush=True)
                     continue
                 sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -307,7 +333,7 @@ def running_stack(
     moto.start()
     api: subprocess.Popen[bytes] | None = None
     scheduler: Scheduler | None = None
-    uploads: UploadProcessor | None = None
+    consumers: list[QueueConsumer] = []
     try:
         outputs = create_stack()
         os.environ.update(image_env(endpoint, outputs))  # before chalicelib reads its settings
@@ -322,8 +348,17 @@ def running_stack(
             seed_demo(info, images=True)
             # Seeding processed its images itself: their S3 events would only keep the processor busy.
             boto3.client("sqs", region_name=REGION).purge_queue(QueueUrl=outputs["ImageUploadQueueUrl"])
-        uploads = UploadProcessor(outputs["ImageUploadQueueUrl"], outputs["ImageUploadQueueArn"])
-        uploads.start()
+        consumers = [
+            QueueConsumer(
+                "image-uploads",
+                outputs["ImageUploadQueueUrl"],
+                outputs["ImageUploadQueueArn"],
+                "process_image_uploads",
+            ),
+            QueueConsumer("payouts", outputs["PayoutQueueUrl"], outputs["PayoutQueueArn"], "pay_shops"),
+        ]
+        for consumer in consumers:
+            consumer.start()
         chalice = Path(sys.executable).with_name("chalice")
         api = subprocess.Popen(
             [
@@ -350,8 +385,8 @@ def running_stack(
     finally:
         if scheduler is not None:
             scheduler.stop()
-        if uploads is not None:
-            uploads.stop()
+        for consumer in consumers:
+            consumer.stop()
         if api is not None:
             api.terminate()
             try:

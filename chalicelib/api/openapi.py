@@ -83,7 +83,9 @@ def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": _REF.format(name=route.body.__name__)}}},
         }
     success: dict[str, Any] = {"description": "Success"}
-    if route.response is not None:
+    if route.media_type != "application/json":
+        success["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    elif route.response is not None:
         success["content"] = {
             "application/json": {"schema": {"$ref": _REF.format(name=route.response.__name__)}}
         }

@@ -1,21 +1,25 @@
-"""Stripe's webhook endpoint."""
+"""Stripe's two webhook endpoints: the platform's (payments, refunds, disputes) and Connect's (the
+shops' accounts and bank payouts), each with its own signing secret. Verified on the raw body, then
+dispatched to the domain that owns the event; unknown types are acknowledged and ignored."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import endpoint
-from chalicelib.payment.webhooks import WebhookAck, handle_stripe_webhook
+from chalicelib.core.log import logger
+from chalicelib.payment.webhooks import WebhookAck
 
 payments = Blueprint(__name__)
+TAG = "Webhooks"
 
 
 @endpoint(
     payments,
     "POST",
     "/webhooks/stripe",
-    summary="Stripe events (signed)",
-    tag="Webhooks",
+    summary="Stripe platform events (signed): payments, refunds, disputes",
+    tag=TAG,
     headers=("Stripe-Signature",),
     raw_body=True,
     response=WebhookAck,
@@ -23,3 +27,59 @@ payments = Blueprint(__name__)
 )
 def stripe_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAck:
     return handle_stripe_webhook(raw_body, headers["stripe-signature"])
+
+
+@endpoint(
+    payments,
+    "POST",
+    "/webhooks/stripe-connect",
+    summary="Stripe Connect events (signed with the Connect endpoint's own secret): accounts, bank payouts",
+    tag=TAG,
+    headers=("Stripe-Signature",),
+    raw_body=True,
+    response=WebhookAck,
+    errors=(400,),
+)
+def stripe_connect_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAck:
+    return handle_connect_webhook(raw_body, headers["stripe-signature"])
+
+
+def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
+    from chalicelib.order.payment_events import (
+        PAYMENT_EVENTS,
+        REFUND_EVENTS,
+        payment_intent_event,
+        refund_event,
+    )
+    from chalicelib.payment.secrets import webhook_secret
+    from chalicelib.payment.webhooks import verified_event
+    from chalicelib.payout.platform_events import DISPUTE_EVENTS, dispute_event, record_processing_fee
+
+    event = verified_event(raw_body, signature, webhook_secret())
+    kind = event["type"]
+    if kind in PAYMENT_EVENTS:
+        outcome = payment_intent_event(event)
+        if outcome == "paid":
+            intent = event["data"]["object"]
+            record_processing_fee(intent["metadata"]["order_id"], intent.get("latest_charge"))
+    elif kind in REFUND_EVENTS:
+        outcome = refund_event(event)
+    elif kind in DISPUTE_EVENTS:
+        outcome = dispute_event(event)
+    else:
+        outcome = "ignored_event_type"
+    logger.info("stripe webhook", extra={"event_id": event["id"], "type": kind, "outcome": outcome})
+    return WebhookAck(True, outcome)
+
+
+def handle_connect_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
+    from chalicelib.payment.secrets import connect_webhook_secret
+    from chalicelib.payment.webhooks import verified_event
+    from chalicelib.payout.connect_events import connect_event
+
+    event = verified_event(raw_body, signature, connect_webhook_secret())
+    outcome = connect_event(event)
+    logger.info(
+        "stripe connect webhook", extra={"event_id": event["id"], "type": event["type"], "outcome": outcome}
+    )
+    return WebhookAck(True, outcome)

@@ -14,6 +14,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import authenticate
+from chalicelib.core.document import Document
 from chalicelib.core.errors import (
     Conflict,
     DomainError,
@@ -73,6 +74,8 @@ class RouteSpec:
     errors: tuple[int, ...]
     headers: tuple[str, ...] = ()
     raw_body: bool = False
+    media_type: str = "application/json"
+    base_url: bool = False
 
     @property
     def path_params(self) -> list[str]:
@@ -97,10 +100,13 @@ def endpoint(
     errors: tuple[int, ...] = (),
     headers: tuple[str, ...] = (),
     raw_body: bool = False,
+    media_type: str = "application/json",
+    base_url: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declares a route. The handler receives path parameters, then `principal`, `body`, `query`,
-    `headers` (the named request headers, lower-case, None when absent) and `raw_body` as keyword
-    arguments when the route declares them, and returns a msgspec struct (or None for 204)."""
+    `headers` (the named request headers, lower-case, None when absent), `raw_body` and `base_url` (where
+    this API is served, for links back to it) as keyword arguments when the route declares them, and
+    returns a msgspec struct (or None for 204), or a Document for `media_type` other than JSON."""
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         implied = {400} if body or query or "{" in path else set()
@@ -120,6 +126,8 @@ def endpoint(
             tuple(sorted(implied | set(errors))),
             tuple(h.lower() for h in headers),
             raw_body,
+            media_type,
+            base_url,
         )
         ROUTES.append(spec)
 
@@ -169,10 +177,29 @@ def _arguments(spec: RouteSpec, request: Any, path_params: dict[str, str]) -> di
         kwargs["headers"] = {name: request.headers.get(name) for name in spec.headers}
     if spec.raw_body:
         kwargs["raw_body"] = request.raw_body or b""
+    if spec.base_url:
+        kwargs["base_url"] = base_url_of(request)
     return kwargs
 
 
+def base_url_of(request: Any) -> str:
+    """This API's own URL as the caller reached it: API Gateway's stage prefix included when the path
+    carries it (the execute-api domain), none behind a custom domain or chalice local."""
+    headers = request.headers or {}
+    context = request.context or {}
+    proto = headers.get("x-forwarded-proto") or ("https" if context.get("domainName") else "http")
+    host = headers.get("host") or context.get("domainName") or "localhost"
+    stage = context.get("stage")
+    prefix = f"/{stage}" if stage and str(context.get("path", "")).startswith(f"/{stage}/") else ""
+    return f"{proto}://{host}{prefix}"
+
+
 def to_response(status: int, result: Any) -> Response:
+    if isinstance(result, Document):
+        headers = {"Content-Type": f"{result.media_type}; charset=utf-8"}
+        if result.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+        return Response(body=result.text, status_code=status, headers=headers)
     if result is None:
         return Response(body="", status_code=204 if status == 200 else status)
     return Response(

@@ -17,6 +17,8 @@ class Settings:
     image_base_url: str
     # Chalice reads it when it imports app.py to deploy (with the stage's environment_variables applied).
     image_queue_name: str
+    # The payout worker's queue (infra/mall-stack.yaml), also read when chalice imports app.py to deploy.
+    payout_queue_name: str
     region: str
 
 
@@ -29,5 +31,7 @@ def settings() -> Settings:
         image_base_url=os.environ.get("IMAGE_BASE_URL", ""),
         image_queue_name=os.environ.get("IMAGE_QUEUE_NAME")
         or f"digital-mall-{os.environ.get('STAGE', 'dev')}-image-uploads",
+        payout_queue_name=os.environ.get("PAYOUT_QUEUE_NAME")
+        or f"digital-mall-{os.environ.get('STAGE', 'dev')}-payouts",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
     )

@@ -32,19 +32,18 @@ def event_id(item: OrderEventItem) -> str:
 
 def envelope(item: OrderEventItem) -> dict[str, Any]:
     """What the operator's channel receives: the whole event, every shop concerned included."""
-    return {
-        "id": event_id(item),
-        "type": item.event_type,
-        "created_at": item.at,
-        "data": {
-            "order_id": item.order_id,
-            "shop_id": item.shop_id,
-            "shop_ids": list(item.shop_ids),
-            "from_status": item.from_status,
-            "to_status": item.to_status,
-            "by": item.by,
-        },
+    data: dict[str, Any] = {
+        "order_id": item.order_id,
+        "shop_id": item.shop_id,
+        "shop_ids": list(item.shop_ids),
+        "from_status": item.from_status,
+        "to_status": item.to_status,
+        "by": item.by,
     }
+    if item.payout_id:
+        data = {**data, "payout_id": item.payout_id, "amount_cents": int(item.amount_cents or 0)}
+        del data["order_id"]
+    return {"id": event_id(item), "type": item.event_type, "created_at": item.at, "data": data}
 
 
 def webhook_body(item: OrderEventItem, shop_id: str) -> str:

@@ -49,6 +49,39 @@ def order_event(
     )
 
 
+def payout_event(
+    event_type: str,
+    *,
+    shop_id: str,
+    payout_id: str,
+    amount_cents: int,
+    from_status: str,
+    to_status: str,
+    moment: datetime,
+) -> OrderEventItem:
+    """A payout's change (payout.paid, payout.failed) for the shop's webhook and the operator's channel,
+    through the same outbox as order events: written in the transaction of the change."""
+    at = stamp(moment)
+    sort_key = f"{at}#{payout_id}#{shop_id}#{to_status}"
+    return OrderEventItem(
+        PARTITION.format(day=at[:10]),
+        sort_key,
+        gsi2pk=OUTBOX_PARTITION,
+        gsi2sk=sort_key,
+        event_type=event_type,
+        order_id=None,
+        payout_id=payout_id,
+        amount_cents=amount_cents,
+        shop_id=shop_id,
+        shop_ids=[shop_id],
+        from_status=from_status,
+        to_status=to_status,
+        by="system",
+        at=at,
+        expires_at=int((moment + EVENT_TTL).timestamp()),
+    )
+
+
 def recent_events(limit: int, moment: datetime | None = None) -> OrderEventPage:
     """The newest ``limit`` events of today (UTC), topped up from yesterday so that a read just after
     midnight still shows what just happened. Two Queries at most."""
@@ -72,6 +105,8 @@ def recent_events(limit: int, moment: datetime | None = None) -> OrderEventPage:
                 to_status=e.to_status,
                 by=e.by,
                 at=e.at,
+                payout_id=e.payout_id,
+                amount_cents=None if e.amount_cents is None else int(e.amount_cents),
             )
             for e in items
         ]

@@ -119,8 +119,10 @@ class OrderEventItem(MallItem, discriminator="order_event"):
     days (TTL on ``expires_at``).
     """
 
-    event_type = UnicodeAttribute(attr_name="type")  # "order.paid", "sub_order.<status>"
-    order_id = UnicodeAttribute()
+    event_type = UnicodeAttribute(attr_name="type")  # "order.paid", "sub_order.<status>", "payout.<status>"
+    order_id = UnicodeAttribute(null=True)  # None for a payout event
+    payout_id = UnicodeAttribute(null=True)  # payout events only
+    amount_cents = NumberAttribute(null=True)  # payout events only
     shop_id = UnicodeAttribute(null=True)  # None for an order-level event
     shop_ids = ListAttribute(of=UnicodeAttribute)  # every shop concerned
     from_status = UnicodeAttribute()

@@ -86,13 +86,15 @@ class StatusChangeIn(Struct, forbid_unknown_fields=True):
 
 class OrderEvent(Struct):
     type: str
-    order_id: Id
+    order_id: Id | None  # None for a payout event
     shop_id: Id | None
     shop_ids: list[Id]
     from_status: str
     to_status: str
     by: str
     at: str
+    payout_id: str | None = None
+    amount_cents: int | None = None
 
 
 class OrderEventPage(Struct):

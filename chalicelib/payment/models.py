@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import MallItem
 
@@ -32,3 +32,21 @@ class SimulatedIntent(MallItem, discriminator="simulated_payment_intent"):
     order_id = UnicodeAttribute(default="")
     fingerprint = UnicodeAttribute(default="")
     refunded_amount = NumberAttribute(null=True)  # an intent's refunds so far (pk = SIMPI#)
+
+
+class SimulatedObject(MallItem, discriminator="simulated_object"):
+    """Local and test runs only: the simulated gateway's Connect objects (accounts, transfers, reversals,
+    bank payouts) at pk = SIM#<kind>#<id>, sk = OBJECT, and its idempotency keys at pk = SIMKEY#<key>,
+    sk = CONNECT (naming the object; ``fingerprint`` of the request, as Stripe compares parameters)."""
+
+    object_id = UnicodeAttribute()
+    data = JSONAttribute(default=dict)  # what does not change, or changes whole (an account's state)
+    fingerprint = UnicodeAttribute(default="")
+    # What moves under conditions: an account's balance, a transfer's reversed amount, a payout's status.
+    balance = NumberAttribute(null=True)
+    amount_reversed = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_for(kind: str, object_id: str) -> tuple[str, str]:
+        return f"SIM#{kind}#{object_id}", "OBJECT"

@@ -32,3 +32,8 @@ def stripe_secret_key() -> str:
 
 def webhook_secret() -> str:
     return _secret("STRIPE_WEBHOOK_SECRET")
+
+
+def connect_webhook_secret() -> str:
+    """The Connect endpoint's own signing secret: a platform event can never pass as a Connect one."""
+    return _secret("STRIPE_CONNECT_WEBHOOK_SECRET")

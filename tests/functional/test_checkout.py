@@ -12,7 +12,8 @@ from urllib.parse import quote
 import pytest
 from support import delivery_to, make_product, send, vid
 
-from chalicelib.payment.gateway import PaymentProviderFailed, SimulatedGateway
+from chalicelib.payment.gateway import PaymentProviderFailed
+from chalicelib.payment.simulated_gateway import SimulatedGateway
 
 BAKERY, BUTCHER, GROCERY_BOX = 0, 1, 12  # tools/demo_data.py: pickup only; delivers 4.5 km; delivery only
 KORENMARKT = {"lat": 51.0543, "lng": 3.7219}  # ~2 km from the butcher, ~2.1 km from the grocery box depot

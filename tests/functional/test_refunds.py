@@ -327,7 +327,7 @@ class SpyGateway:
     """The simulated gateway, recording each refund call; ``fail``/``answer`` script the next answers."""
 
     def __init__(self) -> None:
-        from chalicelib.payment.gateway import SimulatedGateway
+        from chalicelib.payment.simulated_gateway import SimulatedGateway
 
         self.inner = SimulatedGateway()
         self.calls: list[tuple[str, int, str, dict[str, str]]] = []
@@ -555,7 +555,8 @@ def test_dynamodb_calls_per_refund(api, mall, spy):
 
 
 def test_the_simulated_provider_refunds_once_per_key_and_never_more_than_was_charged(api, mall):
-    from chalicelib.payment.gateway import PaymentProviderFailed, SimulatedGateway
+    from chalicelib.payment.gateway import PaymentProviderFailed
+    from chalicelib.payment.simulated_gateway import SimulatedGateway
 
     placed = place(api, mall, cake=0, steak=0)  # 999 charged
     sim, intent = SimulatedGateway(), placed["payment_intent_id"]

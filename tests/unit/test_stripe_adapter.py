@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.payment.gateway import PaymentIntent, PaymentProviderFailed, StripeGateway
+from chalicelib.payment.gateway import PaymentIntent, PaymentProviderFailed
+from chalicelib.payment.stripe_gateway import StripeGateway
 
 API_KEY = "sk_test_dummy"
 ORDER = "ord_2rwkq62xccxsjnw8"

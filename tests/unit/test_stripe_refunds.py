@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import test_stripe_adapter as adapter
 
-from chalicelib.payment.gateway import PaymentProviderFailed, ProviderRefund, StripeGateway
+from chalicelib.payment.gateway import PaymentProviderFailed, ProviderRefund
+from chalicelib.payment.stripe_gateway import StripeGateway
 
 API_KEY, ORDER, StripeDouble, error_json = (
     adapter.API_KEY,

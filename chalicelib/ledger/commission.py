@@ -53,13 +53,30 @@ def share(total_cents: int, sold: int, before: int, quantity: int) -> int:
     return total_cents * (before + quantity) // sold - total_cents * before // sold
 
 
-def refunded_goods_cents(lines: Iterable[Mapping[str, Any]], refunded: Mapping[str, int] | None) -> int:
-    """The value of the units taken back from a sub-order's lines (``refunded``: units per variant)."""
-    taken = refunded or {}
-    return sum(
-        share(int(line["total_cents"]), int(line["quantity"]), 0, int(taken.get(line["variant_id"], 0)))
-        for line in lines
-    )
+def refund_amount(total_cents: int, sold: int, units_before: int, cents_before: int, quantity: int) -> int:
+    """What refunding ``quantity`` more units of a line gives back, given what refunds took already (units
+    and cents, pending ones included): the cumulative value after them less the cents already taken. When
+    an earlier refund failed and gave its units and cents back, the two still add up: the unit that empties
+    the line always takes exactly what is left of its total."""
+    return max(0, total_cents * (units_before + quantity) // sold - cents_before)
+
+
+def taken_cents(
+    lines: Iterable[Mapping[str, Any]], units: Mapping[str, Any] | None, cents: Mapping[str, Any] | None
+) -> dict[str, int]:
+    """Cents taken back per line: as recorded, else (for sub-orders from before cents were recorded, when
+    no refund could have failed out of order) the cumulative value of the units taken."""
+    taken_units, recorded = units or {}, cents or {}
+    result = {}
+    for line in lines:
+        variant = line["variant_id"]
+        if variant in recorded:
+            result[variant] = int(recorded[variant])
+        else:
+            result[variant] = share(
+                int(line["total_cents"]), int(line["quantity"]), 0, int(taken_units.get(variant, 0))
+            )
+    return result
 
 
 @dataclass(frozen=True)
@@ -82,12 +99,12 @@ class Earnings:
 
 def earnings(
     lines: Iterable[Mapping[str, Any]],
-    refunded: Mapping[str, int] | None,
+    taken: Mapping[str, int] | None,
     delivery_fee_cents: int,
     rate: CommissionRate,
 ) -> Earnings:
-    lines = list(lines)
-    goods = sum(int(line["total_cents"]) for line in lines) - refunded_goods_cents(lines, refunded)
+    """``taken``: cents refunds took back per line (see :func:`taken_cents`)."""
+    goods = sum(int(line["total_cents"]) for line in lines) - sum((taken or {}).values())
     return Earnings(goods, delivery_fee_cents, commission_on(goods, rate))
 
 

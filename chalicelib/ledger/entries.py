@@ -24,7 +24,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import iso, stamp
 from chalicelib.core.db import MallItem
-from chalicelib.ledger.commission import CommissionRate, commission_on, earnings, prorated, share
+from chalicelib.ledger.commission import CommissionRate, commission_on, earnings, prorated
 from chalicelib.ledger.models import COMMISSIONS, UNSETTLED, LedgerEntryItem
 
 SALE = "sale"
@@ -69,16 +69,19 @@ class Posting:
 NOTHING = Posting()
 
 
-def hand_over(books: SubOrderBooks, refunded: Mapping[str, int] | None, moment: datetime) -> Posting:
-    """The sale and its commission, for the goods left after any refund made before the hand-over."""
-    due = earnings(books.lines, refunded, books.delivery_fee_cents, books.rate)
+def hand_over(
+    books: SubOrderBooks, units: Mapping[str, int], taken: Mapping[str, int], moment: datetime
+) -> Posting:
+    """The sale and its commission, for the goods left after any refund made before the hand-over
+    (``units`` and ``taken``: the units and cents refunds took per line, pending ones included)."""
+    due = earnings(books.lines, taken, books.delivery_fee_cents, books.rate)
     available = moment + hold()
     sold = []
     for line in books.lines:
-        units, total = int(line["quantity"]), int(line["total_cents"])
-        taken = int((refunded or {}).get(line["variant_id"], 0))
-        if taken < units:
-            sold.append(_line(line["name"], units - taken, total - share(total, units, 0, taken)))
+        variant, quantity = line["variant_id"], int(line["quantity"])
+        left = quantity - int(units.get(variant, 0))
+        if left > 0:
+            sold.append(_line(line["name"], left, int(line["total_cents"]) - int(taken.get(variant, 0))))
     if books.delivery_fee_cents:
         sold.append(_line("delivery", 1, books.delivery_fee_cents))
     sale = _entry(books, SALE, due.sale_cents, books.order_id, moment, available, lines=sold)
@@ -91,22 +94,23 @@ def refund(
     refund_id: str,
     amount_cents: int,
     lines: Sequence[Mapping[str, Any]],
-    refunded_after: Mapping[str, int],
+    taken_after: Mapping[str, int],
     moment: datetime,
 ) -> Posting:
-    """After hand-over: the refund's debit and the commission it gives back. Before: nothing (the sale the
-    hand-over posts will leave those goods out)."""
+    """After hand-over: the refund's debit and the commission it gives back (``taken_after``: the cents
+    refunds took per line, this one included). Before: nothing (the sale the hand-over posts will leave
+    those goods out)."""
     if not books.handed_over:
         return NOTHING
     debit = _entry(books, REFUND, -amount_cents, refund_id, moment, moment, lines=[dict(x) for x in lines])
-    return _with_commission(books, refund_id, refunded_after, moment, (debit,))
+    return _with_commission(books, refund_id, taken_after, moment, (debit,))
 
 
 def refund_failed(
     books: SubOrderBooks,
     refund_id: str,
     amount_cents: int,
-    refunded_after: Mapping[str, int],
+    taken_after: Mapping[str, int],
     moment: datetime,
 ) -> Posting:
     """The provider failed a refund and its units are the shop's again. Once handed over, its amount was
@@ -114,7 +118,7 @@ def refund_failed(
     if not books.handed_over:
         return NOTHING
     credit = _entry(books, REFUND_REVERSAL, amount_cents, refund_id, moment, moment)
-    return _with_commission(books, refund_id, refunded_after, moment, (credit,))
+    return _with_commission(books, refund_id, taken_after, moment, (credit,))
 
 
 def dispute_lost(
@@ -149,12 +153,12 @@ def stage(tx: TransactWrite, posting: Posting) -> None:
 def _with_commission(
     books: SubOrderBooks,
     source_id: str,
-    refunded_after: Mapping[str, int],
+    taken_after: Mapping[str, int],
     moment: datetime,
     entries: tuple[LedgerEntryItem, ...],
 ) -> Posting:
     charged = books.commission_charged_cents or 0
-    goods = earnings(books.lines, refunded_after, 0, books.rate).goods_cents
+    goods = earnings(books.lines, taken_after, 0, books.rate).goods_cents
     target = commission_on(goods, books.rate)
     if target == charged:
         return Posting(entries, target)

@@ -9,7 +9,7 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.core.db import MallItem
-from chalicelib.ledger.commission import CommissionRate
+from chalicelib.ledger.commission import CommissionRate, taken_cents
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
@@ -78,6 +78,9 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     # Refunds (chalicelib/order/refunds.py): units refunded per variant, including pending refunds, and a
     # counter every refund increments conditionally, so concurrent refunds of one sub-order serialize.
     refunded = JSONAttribute(null=True)  # {variant_id: quantity}
+    # {variant_id: cents} the same refunds took: amounts follow the cents taken, not a formula on units,
+    # so a refund failing out of order never leaves a cent behind (chalicelib/ledger/commission.py).
+    refunded_cents = JSONAttribute(null=True)
     refund_seq = NumberAttribute(null=True)
     # Incremented by every settlement of one of its refunds, conditionally, so settlements serialize too.
     settle_seq = NumberAttribute(null=True)
@@ -97,6 +100,10 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     @staticmethod
     def key_for(order_id: str, shop_id: str) -> tuple[str, str]:
         return f"ORDER#{order_id}", f"SUB#{shop_id}"
+
+    @property
+    def taken_cents(self) -> dict[str, int]:
+        return taken_cents(self.lines, self.refunded, self.refunded_cents)
 
     @property
     def commission_rate(self) -> CommissionRate:

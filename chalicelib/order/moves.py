@@ -86,7 +86,7 @@ def stage_move(
         writes += [SubOrderItem.gsi3pk.remove(), SubOrderItem.gsi3sk.remove()]
     if to in HANDED_OVER:
         # The shop earns now: the sale and its commission, in this transaction (the ledger's rule).
-        posting = ledger.hand_over(books_of(sub), sub.refunded, moment)
+        posting = ledger.hand_over(books_of(sub), units(sub.refunded), sub.taken_cents, moment)
         ledger.stage(tx, posting)
         writes += [
             SubOrderItem.earned_at.set(at),

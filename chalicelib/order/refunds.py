@@ -32,7 +32,7 @@ from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.core.log import logger
 from chalicelib.ledger import entries as ledger
-from chalicelib.ledger.commission import share
+from chalicelib.ledger.commission import refund_amount
 from chalicelib.order import lifecycle
 from chalicelib.order.errors import (
     BadOrderToken,
@@ -77,18 +77,20 @@ class RefundPlan:
     lines: list[dict[str, Any]]  # variant_id, product_id, name, quantity, amount_cents
     amount_cents: int
     cancels: bool
-    refunded_after: dict[str, int]
+    refunded_after: dict[str, int]  # units taken per line, this refund included
+    cents_after: dict[str, int]  # cents taken per line, this refund included
 
 
 def plan_refund(sub: SubOrderItem, body: RefundIn, actor: Actor, require_cancel: bool) -> RefundPlan:
     """``require_cancel``: the caller means "cancel this sub-order" (customer, no-show job, retailer's cancel
     button), so after hand-over it is refused by the lifecycle rather than turned into a refund."""
     status = sub.status
-    refunded = units(sub.refunded)
-    lines = _refund_lines(sub, body, refunded)
-    after = dict(refunded)
+    refunded, taken = units(sub.refunded), sub.taken_cents
+    lines = _refund_lines(sub, body, refunded, taken)
+    after, cents_after = dict(refunded), dict(taken)
     for line in lines:
         after[line["variant_id"]] = after.get(line["variant_id"], 0) + line["quantity"]
+        cents_after[line["variant_id"]] = cents_after.get(line["variant_id"], 0) + line["amount_cents"]
     takes_everything = all(after.get(line["variant_id"], 0) >= int(line["quantity"]) for line in sub.lines)
     # Before hand-over, refunding everything left is a cancellation; refunding some lines (an item turned
     # out missing or damaged) keeps the sub-order on its way with the rest, its status unchanged.
@@ -107,10 +109,12 @@ def plan_refund(sub: SubOrderItem, body: RefundIn, actor: Actor, require_cancel:
         amount += int(sub.delivery_fee_cents)
     if amount <= 0:
         raise NothingToRefund()
-    return RefundPlan(lines, amount, cancels, after)
+    return RefundPlan(lines, amount, cancels, after, cents_after)
 
 
-def _refund_lines(sub: SubOrderItem, body: RefundIn, refunded: dict[str, int]) -> list[dict[str, Any]]:
+def _refund_lines(
+    sub: SubOrderItem, body: RefundIn, refunded: dict[str, int], taken: dict[str, int]
+) -> list[dict[str, Any]]:
     """The request's lines with their amounts; ``body.lines`` None = everything left."""
     by_variant = {line["variant_id"]: line for line in sub.lines}
     wanted: list[tuple[str, int]]
@@ -136,7 +140,7 @@ def _refund_lines(sub: SubOrderItem, body: RefundIn, refunded: dict[str, int]) -
         sold, before = int(line["quantity"]), refunded.get(variant_id, 0)
         if quantity > sold - before:
             raise RefundExceedsPaid(variant_id, quantity, sold - before)
-        amount = share(int(line["total_cents"]), sold, before, quantity)
+        amount = refund_amount(int(line["total_cents"]), sold, before, taken.get(variant_id, 0), quantity)
         result.append(
             {
                 "variant_id": variant_id,
@@ -236,15 +240,16 @@ def _stage_request(
         refund.refund_id,
         plan.amount_cents,
         _statement_lines(plan),
-        plan.refunded_after,
+        plan.cents_after,
         moment,
     )
     actions: list[Any] = [
         SubOrderItem.refunded.set(plan.refunded_after),
+        SubOrderItem.refunded_cents.set(plan.cents_after),
         SubOrderItem.refund_seq.set(seq + 1),
         *stage_posting(tx, sub, posting),
     ]
-    sub.refunded, sub.refund_seq = plan.refunded_after, seq + 1
+    sub.refunded, sub.refunded_cents, sub.refund_seq = plan.refunded_after, plan.cents_after, seq + 1
     tx.save(refund, condition=MallItem.pk.does_not_exist())
     if plan.cancels:
         stage_move(
@@ -303,7 +308,7 @@ def refund_late_payment(order: OrderItem, payment_intent_id: str, event: EventRe
     """A payment that succeeded after its order was cancelled (its hold expired, its stock went back on
     sale): the mall refunds it in full, once, automatically."""
     refund_id = "ref_late_" + order.order_id.removeprefix("ord_")
-    plan = RefundPlan([], int(order.total_cents), True, {})
+    plan = RefundPlan([], int(order.total_cents), True, {}, {})
     refund = _refund_item(order.order_id, MALL, refund_id, plan, now())
     refund.reason = "paid_after_cancel"
     try:
@@ -524,18 +529,20 @@ def _stage_refunded_status(
 
 
 def _stage_reversal(tx: TransactWrite, sub: SubOrderItem, refund: RefundItem, moment: datetime) -> None:
-    refunded = units(sub.refunded)
+    """The failed refund's units and cents are the sub-order's again, exactly (not recomputed)."""
+    refunded, taken = units(sub.refunded), sub.taken_cents
     for line in refund.lines:
-        refunded[line["variant_id"]] = max(0, refunded.get(line["variant_id"], 0) - int(line["quantity"]))
+        variant = line["variant_id"]
+        refunded[variant] = max(0, refunded.get(variant, 0) - int(line["quantity"]))
+        taken[variant] = max(0, taken.get(variant, 0) - int(line["amount_cents"]))
     seq = int(sub.refund_seq or 0)
-    posting = ledger.refund_failed(
-        books_of(sub), refund.refund_id, int(refund.amount_cents), refunded, moment
-    )
+    posting = ledger.refund_failed(books_of(sub), refund.refund_id, int(refund.amount_cents), taken, moment)
     actions, condition = _serialized(sub)
     tx.update(
         sub,
         actions=[
             SubOrderItem.refunded.set(refunded),
+            SubOrderItem.refunded_cents.set(taken),
             SubOrderItem.refund_seq.set(seq + 1),
             *actions,
             *stage_posting(tx, sub, posting),

@@ -30,13 +30,11 @@ class StripeGateway:
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=2,  # stripe-python retries with the same idempotency key
         )
-        # Stripe answered and did nothing: asking again the same way fails the same way.
-        self._refusals = (
-            stripe.CardError,
-            stripe.InvalidRequestError,
-            stripe.AuthenticationError,
-            stripe.PermissionError,
-        )
+        # Stripe answered about this request and did nothing: asking again the same way fails the same way.
+        # Not a 401: that is the mall's own key (revoked, rotated), to be fixed and retried, never a
+        # verdict on a shop's account. Not an idempotency error either: the first request with that key
+        # may have done something, so it stays "unknown" (and alarms) rather than being given up on.
+        self._refusals = (stripe.CardError, stripe.InvalidRequestError, stripe.PermissionError)
 
     # --- payments ---
 
@@ -229,15 +227,23 @@ class StripeGateway:
 
     def _call(self, operation: str, request: Callable[[], Any], read: Callable[[Any], T]) -> T:
         try:
-            return read(request())
+            answer = request()
         except self._refusals as error:
             raise PaymentProviderFailed(operation, refused=True, reason=_reason(error)) from None
         except self._stripe.StripeError as error:
             raise PaymentProviderFailed(operation, reason=_reason(error)) from None
+        try:
+            return read(answer)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # A success we cannot read (a field missing): whether it happened is unknown, ask again.
+            raise PaymentProviderFailed(operation, reason="unreadable_answer") from None
 
 
 def _reason(error: Any) -> str:
-    return str(getattr(error, "code", None) or type(error).__name__)
+    """Stripe's error code: stripe-python sets ``.code`` only for card and invalid-request errors; the
+    others carry it in the parsed error body."""
+    code = getattr(error, "code", None) or getattr(getattr(error, "error", None), "code", None)
+    return str(code or type(error).__name__)
 
 
 def _intent(intent: Any) -> PaymentIntent:

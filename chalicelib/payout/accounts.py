@@ -20,7 +20,8 @@ from chalicelib.auth.service import Principal
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import transaction
 from chalicelib.core.log import logger
-from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+from chalicelib.payment import gateway as provider
+from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payout.errors import AccountDisconnected, AccountNotStarted, PayoutAccountNotFound
 from chalicelib.payout.models import (
     ACTIVE,
@@ -122,7 +123,7 @@ def create_account(principal: Principal, base_url: str) -> PayoutAccount:
         raise AccountDisconnected()
     if account.stripe_account_id is None:
         profile = operator_get_shop(shop_id).profile
-        created = gateway().create_connect_account(
+        created = provider.gateway().create_connect_account(
             shop_id=shop_id,
             country=profile.address.country,
             email=profile.email,
@@ -171,7 +172,7 @@ def account_view(shop_id: str) -> PayoutAccount:
     dashboard = None
     if account.status == ACTIVE and account.stripe_account_id:
         try:
-            dashboard = gateway().create_login_link(account.stripe_account_id)
+            dashboard = provider.gateway().create_login_link(account.stripe_account_id)
         except PaymentProviderFailed:
             logger.warning("no dashboard link from the provider", extra={"shop_id": shop_id})
     return _view(account, dashboard_url=dashboard)
@@ -181,7 +182,7 @@ def _link(account: PayoutAccountItem, base_url: str) -> str:
     """A fresh AccountLink: single-use and short-lived, so every request gets its own. Return and refresh
     URLs from the stage's config, else the API's own pages saying where to go next."""
     assert account.stripe_account_id is not None
-    return gateway().create_account_link(
+    return provider.gateway().create_account_link(
         account.stripe_account_id,
         refresh_url=os.environ.get("CONNECT_REFRESH_URL") or f"{base_url}/payouts/onboarding/refresh",
         return_url=os.environ.get("CONNECT_RETURN_URL") or f"{base_url}/payouts/onboarding/return",
@@ -294,7 +295,7 @@ def apply_account_event(account_id: str, event_type: str, record: object) -> str
         state = AccountState(DISCONNECTED)
     else:
         try:
-            state = account_state(gateway().retrieve_connect_account(account_id))
+            state = account_state(provider.gateway().retrieve_connect_account(account_id))
         except PaymentProviderFailed as error:
             if not error.refused:
                 raise  # unknown: Stripe delivers the event again later

@@ -42,6 +42,6 @@ def _pending(shop_id: str) -> int:
     for status in PENDING_STATUSES:
         for sub in SubOrderItem.gsi1.query(f"SHOP#{shop_id}#SUBORDERS#{status}"):
             if isinstance(sub, SubOrderItem):
-                due = earnings(sub.lines, sub.refunded, int(sub.delivery_fee_cents), sub.commission_rate)
+                due = earnings(sub.lines, sub.taken_cents, int(sub.delivery_fee_cents), sub.commission_rate)
                 total += due.shop_cents
     return total

@@ -2,9 +2,11 @@
 the mall. The rule (README, "Payouts"):
 
 1. The debt is netted against the shop's next earnings: every payout claims the available debts first.
-2. If a scheduled run finds a debt and nothing on hold or under dispute to net it against, the mall
-   reverses the amount from the shop's latest transfers that still have it (newest first, one reversal
-   per run). Stripe allows that only while the shop's Stripe balance covers it.
+2. If a run finds a debt and nothing on hold or under dispute to net it against, the mall reverses the
+   amount from a transfer whose money is still on the shop's Stripe balance: a payout waiting for its
+   bank payout, or one the bank sent back (Stripe refuses to reverse what already left for the bank,
+   and the mall pays each transfer out to the bank at once, so most debts are netted). That payout's
+   bank payout then carries only what was not reversed.
 3. What cannot be netted or reversed stays as a negative balance, carried forward to the next run: never
    dropped.
 
@@ -23,10 +25,9 @@ from chalicelib.core.clock import iso, stamp
 from chalicelib.core.db import MallItem, transaction
 from chalicelib.ledger import entries as ledger
 from chalicelib.ledger.models import LedgerEntryItem
-from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+from chalicelib.payment import gateway as provider
+from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payout.models import (
-    IN_TRANSIT,
-    PAID,
     RETURNED,
     TRANSFERRED,
     PayoutAccountItem,
@@ -36,7 +37,8 @@ from chalicelib.payout.models import (
 from chalicelib.payout.transitions import load_payout
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
-_REVERSIBLE = frozenset({TRANSFERRED, IN_TRANSIT, PAID, RETURNED})
+# Their money is still on the shop's Stripe balance.
+_REVERSIBLE = frozenset({TRANSFERRED, RETURNED})
 _CANDIDATES = 20
 
 
@@ -48,7 +50,7 @@ def claw_back(account: PayoutAccountItem, debt_cents: int, moment: datetime) -> 
     ):
         if not isinstance(payout, PayoutItem) or payout.status not in _REVERSIBLE or not payout.transfer_id:
             continue
-        left = int(payout.amount_cents) - int(payout.reversed_cents or 0)
+        left = payout.net_cents
         if left <= 0:
             continue
         reversal = _record(account, payout, min(debt_cents, left), moment)
@@ -110,7 +112,7 @@ def _reverse(payout: PayoutItem, reversal: ReversalItem, moment: datetime) -> Le
     assert payout.transfer_id is not None
     amount = int(reversal.amount_cents)
     try:
-        done = gateway().reverse_transfer(
+        done = provider.gateway().reverse_transfer(
             payout.transfer_id,
             amount_cents=amount,
             metadata={"payout_id": payout.payout_id, "shop_id": payout.shop_id, "reason": "clawback"},
@@ -143,9 +145,13 @@ def _settle(
         actions.append(ReversalItem.failure_code.set(failure))
     with transaction() as tx:
         tx.update(reversal, actions=actions, condition=ReversalItem.status == PENDING)
+        released = [PayoutAccountItem.open_reversal.remove(), PayoutAccountItem.updated_at.set(iso(moment))]
+        if outcome == SUCCEEDED:
+            # That money no longer goes to the bank: it settled the debt.
+            released.append(PayoutAccountItem.in_transit_cents.add(-int(reversal.amount_cents)))
         tx.update(
             PayoutAccountItem(*PayoutAccountItem.key_for(payout.shop_id)),
-            actions=[PayoutAccountItem.open_reversal.remove(), PayoutAccountItem.updated_at.set(iso(moment))],
+            actions=released,
             condition=PayoutAccountItem.open_reversal == f"{payout.payout_id}#{int(reversal.seq)}",
         )
         if outcome == FAILED:

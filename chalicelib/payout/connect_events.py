@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.core.clock import now
 from chalicelib.order.service import EventRecord, record_only
-from chalicelib.payment.gateway import gateway
+from chalicelib.payment import gateway as provider
 from chalicelib.payment.models import ProcessedEvent
 from chalicelib.payment.webhooks import MalformedEvent, event_object, text
 from chalicelib.payout import transitions
@@ -63,7 +63,7 @@ def _bank_payout_event(account_id: str, bank: dict[str, Any], record: EventRecor
         return record_only(record, "ignored_unknown_payout")
     if payout.shop_id != lookup.shop_id or payout.bank_payout_id != bank_id:
         return record_only(record, "ignored_other_bank_payout")  # another shop's, or an older attempt
-    current = gateway().retrieve_bank_payout(account_id, bank_id)
+    current = provider.gateway().retrieve_bank_payout(account_id, bank_id)
     moment = now()
     if current.status == "paid" and payout.status == IN_TRANSIT:
         return transitions.mark_paid(payout, moment, record).status

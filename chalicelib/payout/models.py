@@ -24,8 +24,9 @@ NOT_STARTED, ONBOARDING, ACTIVE, RESTRICTED, DISCONNECTED = (
 # Payout states. claimed: entries taken, transfer not yet made; transferred: on the shop's Stripe balance,
 # bank payout not yet made; in_transit: on its way to the bank; returned: the bank sent it back (it waits
 # on the shop's Stripe balance for the next bank payout); failed: Stripe refused the transfer, nothing
-# moved, the entries are claimable again; netted: debts and earnings cancelled out, nothing to move.
-CLAIMED, TRANSFERRED, IN_TRANSIT, PAID, RETURNED, FAILED, NETTED = (
+# moved, the entries are claimable again; netted: debts and earnings cancelled out, nothing to move;
+# reversed: the mall took all of it back from the shop's Stripe balance against a debt (a clawback).
+CLAIMED, TRANSFERRED, IN_TRANSIT, PAID, RETURNED, FAILED, NETTED, REVERSED = (
     "claimed",
     "transferred",
     "in_transit",
@@ -33,8 +34,9 @@ CLAIMED, TRANSFERRED, IN_TRANSIT, PAID, RETURNED, FAILED, NETTED = (
     "returned",
     "failed",
     "netted",
+    "reversed",
 )
-PAYOUT_STATUSES = (CLAIMED, TRANSFERRED, IN_TRANSIT, PAID, RETURNED, FAILED, NETTED)
+PAYOUT_STATUSES = (CLAIMED, TRANSFERRED, IN_TRANSIT, PAID, RETURNED, FAILED, NETTED, REVERSED)
 # gsi3 of shops due for a scheduled payout, sharded so no single index partition takes the whole mall's
 # schedule writes: PAYOUTS#due#<shard> / <yyyy-mm-dd>#<shop>.
 DUE_SHARDS = 16
@@ -110,6 +112,12 @@ class PayoutItem(MallItem, discriminator="payout"):
     failure_code = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)  # the last provider failure whose outcome was unknown
     reversed_cents = NumberAttribute(default=0)  # taken back by reversals (pending ones included)
+
+    @property
+    def net_cents(self) -> int:
+        """What of the payout still goes (or went) to the shop's bank: its amount less reversals."""
+        return int(self.amount_cents) - int(self.reversed_cents or 0)
+
     reversal_seq = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -24,7 +24,8 @@ from chalicelib.order.lifecycle import Status
 from chalicelib.order.models import SubOrderItem
 from chalicelib.order.moves import books_of, stage_posting
 from chalicelib.order.service import EventRecord, load_order, record_only
-from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+from chalicelib.payment import gateway as provider
+from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payment.models import ProcessedEvent
 from chalicelib.payment.webhooks import MalformedEvent, event_object, text
 from chalicelib.payout.accounts import ensure_account
@@ -43,7 +44,7 @@ def dispute_event(event: dict[str, Any]) -> str:
     record = EventRecord(str(event["id"]), str(event["type"]))
     if not intent_id:
         return record_only(record, "ignored_no_payment_intent")
-    order_id = gateway().retrieve_payment_intent(intent_id).metadata.get("order_id")
+    order_id = provider.gateway().retrieve_payment_intent(intent_id).metadata.get("order_id")
     if not order_id:
         return record_only(record, "ignored_no_order")
     try:
@@ -139,7 +140,7 @@ def _still_paid(sub: SubOrderItem) -> int:
         sub.status == Status.REFUNDED and sub.earned_at is None
     ):
         return 0
-    return earnings(sub.lines, sub.refunded, int(sub.delivery_fee_cents), sub.commission_rate).sale_cents
+    return earnings(sub.lines, sub.taken_cents, int(sub.delivery_fee_cents), sub.commission_rate).sale_cents
 
 
 def record_processing_fee(order_id: str, charge_id: str | None) -> None:
@@ -148,7 +149,7 @@ def record_processing_fee(order_id: str, charge_id: str | None) -> None:
     if not charge_id:
         return
     try:
-        fee = gateway().charge_fee(charge_id)
+        fee = provider.gateway().charge_fee(charge_id)
     except PaymentProviderFailed:
         logger.warning("processing fee unknown", extra={"order_id": order_id})
         return

@@ -115,7 +115,9 @@ class PayoutListQuery(Struct, forbid_unknown_fields=True):
 
 
 class OperatorPayoutQuery(Struct, forbid_unknown_fields=True):
-    status: Literal["claimed", "transferred", "in_transit", "paid", "returned", "failed", "netted"] = "failed"
+    status: Literal[
+        "claimed", "transferred", "in_transit", "paid", "returned", "failed", "netted", "reversed"
+    ] = "failed"
     limit: Limit = 20
     cursor: Cursor | None = None
 

@@ -24,6 +24,8 @@ from chalicelib.payout.schemas import (
 from chalicelib.payout.transitions import load_payout
 
 _BATCH = 100  # BatchGetItem's limit
+# Within one moment, a sale reads before its commission, a refund before the commission it returns.
+_ORDER = ("sale", "commission", "refund", "commission_return", "refund_reversal", "dispute", "clawback")
 
 
 def shop_payouts(shop_id: str, query: PayoutListQuery) -> PayoutPage:
@@ -59,7 +61,7 @@ def own_payout(shop_id: str | None, payout_id: str) -> PayoutItem:
 
 
 def statement(payout: PayoutItem) -> Statement:
-    entries = sorted(_entries(payout), key=lambda e: e.sk)
+    entries = sorted(_entries(payout), key=lambda e: (e.sk.split("#", 1)[0], _ORDER.index(e.entry_type)))
     lines = [
         StatementEntry(
             at=e.at,

@@ -31,6 +31,7 @@ from chalicelib.payout.models import (
     NETTED,
     PAID,
     RETURNED,
+    REVERSED,
     TRANSFERRED,
     PayoutAccountItem,
     PayoutItem,
@@ -158,9 +159,31 @@ def fail(payout: PayoutItem, reason: str, moment: datetime) -> PayoutItem:
     return _move(payout, FAILED, moment, {"failure_code": reason}, also=stage)
 
 
+def mark_reversed(payout: PayoutItem, moment: datetime) -> PayoutItem:
+    """Everything the payout moved was taken back against a debt: no bank payout is left to make."""
+
+    actions: list[Any] = [
+        PayoutAccountItem.returned_payout_ids.delete({payout.payout_id}),
+        PayoutAccountItem.updated_at.set(iso(moment)),
+    ]
+    condition = None
+    if payout.status == TRANSFERRED:
+        actions.append(PayoutAccountItem.open_payout_id.remove())
+        condition = PayoutAccountItem.open_payout_id == payout.payout_id
+
+    def stage(tx: Any) -> None:
+        tx.update(
+            PayoutAccountItem(*PayoutAccountItem.key_for(payout.shop_id)),
+            actions=actions,
+            condition=condition,
+        )
+
+    return _move(payout, REVERSED, moment, {}, also=stage)
+
+
 def mark_paid(payout: PayoutItem, moment: datetime, record: Any = None) -> PayoutItem:
-    """payout.paid: the money reached the bank."""
-    amount = int(payout.amount_cents)
+    """payout.paid: the money reached the bank (what was not reversed)."""
+    amount = payout.net_cents
 
     def stage(tx: Any) -> None:
         tx.update(
@@ -181,7 +204,7 @@ def mark_returned(
 ) -> PayoutItem:
     """payout.failed: the bank sent the money back to the shop's Stripe balance; the failure wins even
     after payout.paid. It waits there until the next run makes a new bank payout (a new attempt key)."""
-    amount = int(payout.amount_cents)
+    amount = payout.net_cents
     was_paid = payout.status == PAID
 
     def stage(tx: Any) -> None:

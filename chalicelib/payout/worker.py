@@ -24,7 +24,8 @@ from chalicelib.core.clock import now, stamp
 from chalicelib.core.log import logger
 from chalicelib.ledger.models import LedgerEntryItem
 from chalicelib.ledger.queries import unsettled
-from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+from chalicelib.payment import gateway as provider
+from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payout import clawbacks, transitions
 from chalicelib.payout.accounts import due_actions, load_account, mall_today, payable, schedule_of
 from chalicelib.payout.errors import NothingToPayOut, PayoutNotRetryable
@@ -72,32 +73,30 @@ def process_shop(
         account = _reload(shop_id)
     if not payable(account):
         return _finish(account, requested_by, run, "not_payable")
-    for returned_id in sorted(account.returned_payout_ids or ()):
-        run.payouts.append(advance(transitions.load_payout(returned_id), account, moment))
     held = set(account.held_orders or ())
     remaining = [entry_of(item) for item in unsettled(shop_id)]
+    # A debt nothing can be netted against is taken back first, from money still on the shop's Stripe
+    # balance (a payout the bank sent back); what is left of that payout then goes to the bank.
+    owed = buckets(remaining, held, cutoff)
+    if owed.available_cents < 0 and owed.on_hold_cents <= 0 and owed.disputed_cents <= 0:
+        entry = clawbacks.claw_back(account, -owed.available_cents, moment)
+        run.outcome = "debt_carried_forward" if entry is None else "clawed_back"
+        if entry is not None:
+            remaining.append(entry_of(entry))
+        account = _reload(shop_id)
+    for returned_id in sorted(account.returned_payout_ids or ()):
+        run.payouts.append(advance(transitions.load_payout(returned_id), account, moment))
     for _ in range(MAX_PAYOUTS_PER_RUN):
         plan = plan_payout(remaining, held, cutoff)
         if plan is None:
             break
-        payout = advance(transitions.claim(account, plan, requested_by, moment), account, moment)
+        payout = advance(transitions.claim(_reload(shop_id), plan, requested_by, moment), account, moment)
         run.payouts.append(payout)
-        run.outcome = "paid"
+        run.outcome = "paid" if plan.amount_cents else "netted"
         taken = {entry.sk for entry in plan.entries}
         remaining = [entry for entry in remaining if entry.sk not in taken]
         if payout.status in (CLAIMED, TRANSFERRED):
             return _finish(_reload(shop_id), requested_by, run, "waiting_for_bank")
-        account = _reload(shop_id)
-    owed = buckets(remaining, held, cutoff)
-    if owed.available_cents < 0 and owed.on_hold_cents <= 0 and owed.disputed_cents <= 0:
-        entry = clawbacks.claw_back(account, -owed.available_cents, moment)
-        if entry is not None:
-            run.outcome = "clawed_back"
-            plan = plan_payout([*remaining, entry_of(entry)], held, cutoff)
-            if plan is not None and plan.amount_cents == 0:
-                run.payouts.append(transitions.claim(_reload(shop_id), plan, requested_by, moment))
-        else:
-            run.outcome = "debt_carried_forward"
     return _finish(_reload(shop_id), requested_by, run, run.outcome)
 
 
@@ -113,7 +112,7 @@ def advance(payout: PayoutItem, account: PayoutAccountItem, moment: datetime) ->
 def _transfer(payout: PayoutItem, moment: datetime) -> PayoutItem:
     assert payout.destination is not None
     try:
-        transfer = gateway().create_transfer(
+        transfer = provider.gateway().create_transfer(
             amount_cents=int(payout.amount_cents),
             currency=payout.currency,
             destination=payout.destination,
@@ -132,13 +131,16 @@ def _transfer(payout: PayoutItem, moment: datetime) -> PayoutItem:
 
 
 def _bank_payout(payout: PayoutItem, moment: datetime) -> PayoutItem:
+    """The bank payout of what is left of the payout (a clawback may have taken some of it back)."""
     assert payout.destination is not None
+    if payout.net_cents <= 0:
+        return transitions.mark_reversed(payout, moment)
     attempt = int(payout.bank_attempt or 0)
     key = f"bank-payout:{payout.payout_id}" + (f":{attempt}" if attempt else "")
     try:
-        bank = gateway().create_bank_payout(
+        bank = provider.gateway().create_bank_payout(
             payout.destination,
-            amount_cents=int(payout.amount_cents),
+            amount_cents=payout.net_cents,
             currency=payout.currency,
             metadata={"payout_id": payout.payout_id, "shop_id": payout.shop_id},
             idempotency_key=key,

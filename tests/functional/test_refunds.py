@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import stripe
-from support import delivery_to, make_product, send, vid
+from support import collect, customer_sub, make_product, move, place, send, vid
 
 from chalicelib.core.clock import now
 
 SECRET = "whsec_test_not_a_real_secret"
 BAKERY, BUTCHER = 0, 1
-DELIVERY = delivery_to()
 
 
 @pytest.fixture
@@ -35,52 +34,6 @@ def mall(api, open_shop) -> dict[str, Any]:
         "cake": make_product(api, bakery_key, "Cake", [(1850, 5)], vat=2100),
         "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
     }
-
-
-def place(api: Any, mall: dict[str, Any], bread: int = 3, cake: int = 2, steak: int = 1) -> dict[str, Any]:
-    """A paid order: bread and cake picked up at the bakery, steak delivered by the butcher."""
-    lines = [(name, q) for name, q in (("bread", bread), ("cake", cake), ("steak", steak)) if q]
-    body = {"lines": [{"variant_id": vid(mall[name]), "quantity": q} for name, q in lines]}
-    status, created = send(api, "POST", "/carts", body)
-    assert status == 201, created
-    cart_id, headers = created["cart"]["id"], {"X-Cart-Token": created["cart_token"]}
-    if steak:
-        path = f"/carts/{cart_id}/shops/{mall['butcher']['id']}/fulfilment"
-        assert send(api, "PUT", path, DELIVERY, headers)[0] == 200
-    status, result = send(
-        api,
-        "POST",
-        f"/carts/{cart_id}/checkout",
-        {"email": "an.peeters@example.be"},
-        {**headers, "Idempotency-Key": f"key-refunds-{cart_id}"},
-    )
-    assert status == 201, result
-    paid = send(api, "POST", f"/dev/payments/{result['payment_intent_id']}/succeed")
-    assert paid == (200, {"received": True, "outcome": "paid"}), paid
-    return result
-
-
-def customer_sub(api: Any, placed: dict[str, Any], shop_id: str) -> dict[str, Any]:
-    status, order = send(
-        api, "GET", f"/orders/{placed['order_id']}", headers={"X-Order-Token": placed["order_token"]}
-    )
-    assert status == 200, order
-    return next(s for s in order["shops"] if s["shop_id"] == shop_id)
-
-
-def move(api: Any, key: str, order_id: str, to: str, code: str | None = None) -> None:
-    status, sub = api.call(
-        "POST", f"/retailer/orders/{order_id}/status", {"to": to, "pickup_code": code}, key=key
-    )
-    assert status == 200, (to, sub)
-
-
-def collect(api: Any, mall: dict[str, Any], placed: dict[str, Any]) -> None:
-    order_id = placed["order_id"]
-    move(api, mall["key"], order_id, "preparing")
-    move(api, mall["key"], order_id, "ready_for_pickup")
-    code = customer_sub(api, placed, mall["bakery"]["id"])["fulfilment"]["pickup"]["code"]
-    move(api, mall["key"], order_id, "collected", code)
 
 
 def refund(api: Any, key: str, order_id: str, lines: Any = None, restock: bool = False) -> tuple[int, Any]:

@@ -290,22 +290,29 @@ def seed_demo(info: StackInfo, images: bool = False) -> None:
     from chalicelib.shop.schemas import ShopProfile
     from chalicelib.shop.service import open_shop
     from tools.demo_data import demo_products, demo_shops
+    from tools.demo_payouts import DemoShop, seed_payouts
 
     info.operator_key = create_operator_key()
+    seeded: list[DemoShop] = []
     for index, shop in enumerate(demo_shops()):
         body = {k: v for k, v in shop.items() if k != "key"}
         created = open_shop(convert(body, ShopProfile, strict=True))
         principal = Principal(Role.RETAILER, created.shop.id, True)
+        products = []
         for position, product in enumerate(demo_products(shop["key"])):
             created_product = create_product(principal, convert(product, ProductIn, strict=True))
+            products.append(created_product)
             if images and position < DEMO_IMAGES_PER_SHOP:
                 from tools.demo_images import seed_image
 
                 seed_image(principal, created_product.id, created_product.name)
+        seeded.append(DemoShop(principal, products))
         if index == 0:
             info.retailer_key = created.api_key
             info.retailer_shop_id = created.shop.id
             info.retailer_shop_name = created.shop.profile.name
+    # Commission, onboarded shops, and orders handed over in the past (tools/demo_payouts.py).
+    seed_payouts(seeded)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,25 @@ from chalicelib.payment.webhooks import WebhookAck
 payments = Blueprint(__name__)
 TAG = "Webhooks"
 
+# What each Stripe endpoint must be subscribed to: the README's Deploying section lists these two, and a
+# test holds them to it (tests/unit/test_webhook_events.py). Anything else is acknowledged and ignored.
+PLATFORM_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "charge.refunded",
+    "refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+)
+CONNECT_EVENTS = (
+    "account.updated",
+    "capability.updated",
+    "account.application.deauthorized",
+    "payout.paid",
+    "payout.failed",
+)
+
 
 @endpoint(
     payments,

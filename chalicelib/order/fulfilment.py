@@ -47,7 +47,9 @@ def load_sub_order(order_id: str, shop_id: str) -> SubOrderItem:
         raise OrderNotFound(order_id) from None
 
 
-def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> SubOrder:
+def change_status(
+    principal: Principal, order_id: str, body: StatusChangeIn, moment: datetime | None = None
+) -> SubOrder:
     sub = load_sub_order(order_id, principal.shop_id or "")
     if body.to == Status.CANCELLED:
         # Cancelling a paid sub-order is refunding it in full, with its units back on sale.
@@ -72,7 +74,7 @@ def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> 
             raise
         sub = _verify_pickup_code(sub, body.pickup_code)
         lifecycle.check(sub.status, body.to, Actor.RETAILER, method, pickup_code_ok=True)
-    _apply(sub, body.to, now())
+    _apply(sub, body.to, moment or now())
     return sub_order_view(sub, for_shop=True)
 
 

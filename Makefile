@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.checkout
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.slots
+	$(BIN)/python -m bench.payouts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -29,7 +29,7 @@ from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payout import clawbacks, transitions
 from chalicelib.payout.accounts import due_actions, load_account, mall_today, payable, schedule_of
 from chalicelib.payout.errors import NothingToPayOut, PayoutNotRetryable
-from chalicelib.payout.models import CLAIMED, RETURNED, TRANSFERRED, PayoutAccountItem, PayoutItem
+from chalicelib.payout.models import CLAIMED, FAILED, RETURNED, TRANSFERRED, PayoutAccountItem, PayoutItem
 from chalicelib.payout.rules import MINIMUM_PAYOUT_CENTS, Entry, buckets, next_payout_date, plan_payout
 
 # A shop with more available entries than one payout holds gets several payouts in one run; bounded so a
@@ -92,7 +92,9 @@ def process_shop(
             break
         payout = advance(transitions.claim(_reload(shop_id), plan, requested_by, moment), account, moment)
         run.payouts.append(payout)
-        run.outcome = "paid" if plan.amount_cents else "netted"
+        run.outcome = (
+            "transfer_refused" if payout.status == FAILED else "paid" if plan.amount_cents else "netted"
+        )
         taken = {entry.sk for entry in plan.entries}
         remaining = [entry for entry in remaining if entry.sk not in taken]
         if payout.status in (CLAIMED, TRANSFERRED):

@@ -292,7 +292,7 @@ def test_a_refused_transfer_fails_the_payout_and_the_next_payout_pays_its_entrie
     later, shop_share = now() + timedelta(days=8), BAKERY_SALE - commission(BAKERY_SALE)
     faulty.fail("create_transfer", "refused")
 
-    assert process_shop(mall["bakery"]["id"], available_by=later).outcome == "paid"
+    assert process_shop(mall["bakery"]["id"], available_by=later).outcome == "transfer_refused"
     (failed,) = payouts(api, mall["key"])
     assert (failed["status"], failed["failure_code"]) == ("failed", "balance_insufficient")
     assert ledger_payout_ids(mall["bakery"]["id"]) == [None, None]  # claimable again

@@ -74,6 +74,13 @@ def change_status(
             raise
         sub = _verify_pickup_code(sub, body.pickup_code)
         lifecycle.check(sub.status, body.to, Actor.RETAILER, method, pickup_code_ok=True)
+        try:
+            _apply(sub, body.to, moment or now())
+        except Exception:
+            # The right code's attempt is only spent by a collection that happened.
+            _give_attempt_back(sub)
+            raise
+        return sub_order_view(sub, for_shop=True)
     _apply(sub, body.to, moment or now())
     return sub_order_view(sub, for_shop=True)
 
@@ -81,7 +88,13 @@ def change_status(
 def _verify_pickup_code(sub: SubOrderItem, code: str) -> SubOrderItem:
     """Returns the sub-order (re-read if a counter update raced) when ``code`` is right; raises
     TooManyPickupAttempts during a lockout (before comparing, so a locked-out guess learns nothing) and
-    WrongPickupCode after counting a wrong code."""
+    WrongPickupCode after counting a wrong code.
+
+    Every attempt first takes one of the window's attempts with a conditional write (count below the
+    limit), and only then compares: a burst sent at once is judged by the stored counter, not by the
+    sub-order each request read, so no burst compares more codes than the attempts left. A right code
+    spends its attempt too (the caller gives it back if the collection then fails), so a burst holding the
+    right code still compares no more codes than the attempts left."""
     for _ in range(_COUNT_TRIES):
         moment = now()
         since = _parse(sub.pickup_failures_since)
@@ -90,29 +103,37 @@ def _verify_pickup_code(sub: SubOrderItem, code: str) -> SubOrderItem:
         if since is not None and failures >= MAX_WRONG_CODES:
             wait = (since + WRONG_CODE_WINDOW - moment).total_seconds()
             raise TooManyPickupAttempts(max(1, math.ceil(wait)))
-        # Constant time: the comparison must not tell how many leading digits were right.
-        if sub.pickup_code and hmac.compare_digest(sub.pickup_code.encode(), code.encode()):
-            return sub
+        if sub.status != Status.READY_FOR_PICKUP:
+            raise SubOrderChangedConcurrently(sub.order_id)
         try:
-            _count_wrong_code(sub, moment, in_window)
+            _take_attempt(sub, moment, in_window)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            # Another attempt took the last one, restarted the window or collected the order: judge again
+            # on the stored item.
             sub = load_sub_order(sub.order_id, sub.shop_id)
             continue
+        # Constant time: the comparison must not tell how many leading digits were right.
+        if sub.pickup_code and hmac.compare_digest(sub.pickup_code.encode(), code.encode()):
+            return sub
         raise WrongPickupCode(max(0, MAX_WRONG_CODES - int(sub.pickup_failures or 0)))
     raise SubOrderChangedConcurrently(sub.order_id)
 
 
-def _count_wrong_code(sub: SubOrderItem, moment: datetime, in_window: bool) -> None:
-    """One more wrong code, conditional on the window read, so concurrent attempts each count once and a
-    window is never restarted over another attempt's count. Updates ``sub`` with the stored values."""
+def _take_attempt(sub: SubOrderItem, moment: datetime, in_window: bool) -> None:
+    """One more attempt, conditional on the window read, on an attempt being left and on the sub-order
+    still waiting for its pickup, so concurrent attempts each count once, a window is never restarted over
+    another attempt's count and no code is compared once the order is collected. Updates ``sub`` with the
+    stored values."""
     read_since = (
         SubOrderItem.pickup_failures_since.does_not_exist()
         if sub.pickup_failures_since is None
         else SubOrderItem.pickup_failures_since == sub.pickup_failures_since
     )
-    exists_with_window = SubOrderItem.pk.exists() & read_since
+    exists_with_window = (
+        SubOrderItem.pk.exists() & read_since & (SubOrderItem.status == Status.READY_FOR_PICKUP.value)
+    )
     if in_window:
         sub.update(
             actions=[SubOrderItem.pickup_failures.add(1)],
@@ -126,6 +147,20 @@ def _count_wrong_code(sub: SubOrderItem, moment: datetime, in_window: bool) -> N
             ],
             condition=exists_with_window,
         )
+
+
+def _give_attempt_back(sub: SubOrderItem) -> None:
+    """A right code whose collection failed (a concurrent change) is not a failure: its attempt is
+    returned, in the window it was taken from (a window that ended meanwhile has nothing to return to)."""
+    try:
+        sub.update(
+            actions=[SubOrderItem.pickup_failures.add(-1)],
+            condition=(SubOrderItem.pickup_failures_since == sub.pickup_failures_since)
+            & (SubOrderItem.pickup_failures > 0),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def _apply(sub: SubOrderItem, to: str, moment: datetime) -> None:

@@ -341,6 +341,64 @@ def test_concurrent_wrong_codes_each_count(api, shops):
     assert int(stored.pickup_failures) == 2
 
 
+@pytest.mark.parametrize("burst", [20, 40])
+def test_a_parallel_burst_compares_no_more_codes_than_the_attempts_left(api, shops, burst):
+    """With one attempt left, a burst holding the right code among wrong ones compares one code at most:
+    the attempt is taken by a conditional write before the compare, the rest are locked out."""
+    import threading
+
+    placed = place_order(api, shops)
+    order_id, key = placed["order_id"], shops["bakery_key"]
+    code = pickup_code(api, placed, shops)
+    for to in ("preparing", "ready_for_pickup"):
+        assert move(api, key, order_id, to)[0] == 200
+    for _ in range(4):
+        assert move(api, key, order_id, "collected", another_code(code))[0] == 422
+    guesses = [code if i % 2 else f"{(int(code) + 2 + i) % 1_000_000:06d}" for i in range(burst)]
+    answers: list[tuple[int, Any]] = []
+    start = threading.Barrier(burst)
+
+    def one(guess: str) -> None:
+        start.wait()
+        answers.append(move(api, key, order_id, "collected", guess))
+
+    threads = [threading.Thread(target=one, args=(guess,)) for guess in guesses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = [status for status, _ in answers]
+    assert len(statuses) == burst
+    compared = statuses.count(200) + statuses.count(422)
+    assert compared == 1, statuses
+    assert statuses.count(429) == burst - 1, [a for a in answers if a[0] != 429]
+    expected = "collected" if 200 in statuses else "ready_for_pickup"
+    assert shop_view(api, key, order_id)["status"] == expected
+
+
+def test_a_collection_that_fails_gives_the_right_codes_attempt_back(api, shops, monkeypatch):
+    from chalicelib.order import fulfilment
+    from chalicelib.order.errors import SubOrderChangedConcurrently
+
+    placed = place_order(api, shops)
+    order_id, key = placed["order_id"], shops["bakery_key"]
+    code = pickup_code(api, placed, shops)
+    for to in ("preparing", "ready_for_pickup"):
+        assert move(api, key, order_id, to)[0] == 200
+    for _ in range(4):
+        assert move(api, key, order_id, "collected", another_code(code))[0] == 422
+
+    def raced(sub: Any, to: str, moment: Any) -> None:
+        raise SubOrderChangedConcurrently(sub.order_id)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fulfilment, "_apply", raced)
+        assert move(api, key, order_id, "collected", code)[0] == 409
+    # The right code's attempt came back: the counter still allows one more attempt.
+    status, sub = move(api, key, order_id, "collected", code)
+    assert status == 200 and sub["status"] == "collected", sub
+
+
 def test_the_retailer_cancels_a_paid_sub_order_which_refunds_it_in_full_and_restocks(api, shops):
     placed = place_order(api, shops)
     order_id, key = placed["order_id"], shops["bakery_key"]

@@ -32,6 +32,7 @@ from chalicelib.payment.models import SimulatedIntent, SimulatedObject
 
 # Stripe's standard price for European cards: 1.5 % + 25 cents.
 FEE_BPS, FEE_FIXED_CENTS = 150, 25
+_REFUND_TRIES = 10
 
 
 def _fingerprint(params: Any) -> str:
@@ -135,23 +136,29 @@ class SimulatedGateway:
             return ProviderRefund(refund_id, seen.status, int(seen.amount))
         except SimulatedIntent.DoesNotExist:
             pass
-        intent = self.load_intent(payment_intent_id)
-        if intent.status != "succeeded" or amount_cents <= 0:
-            raise _refused("refund", "charge_not_refundable")
-        refunded = int(intent.refunded_amount or 0)
-        if refunded + amount_cents > int(intent.amount):
-            raise _refused("refund", "amount_too_large")  # Stripe: more than the unrefunded amount
-        read = (
-            SimulatedIntent.refunded_amount.does_not_exist()
-            if intent.refunded_amount is None
-            else SimulatedIntent.refunded_amount == refunded
-        )
-        try:
-            intent.update(
-                actions=[SimulatedIntent.refunded_amount.set(refunded + amount_cents)], condition=read
+        # Stripe takes concurrent refunds of one charge one after the other: so does the simulator (a
+        # conditional write on the refunded amount, read again when another refund got there first).
+        for _ in range(_REFUND_TRIES):
+            intent = self.load_intent(payment_intent_id)
+            if intent.status != "succeeded" or amount_cents <= 0:
+                raise _refused("refund", "charge_not_refundable")
+            refunded = int(intent.refunded_amount or 0)
+            if refunded + amount_cents > int(intent.amount):
+                raise _refused("refund", "amount_too_large")  # Stripe: more than the unrefunded amount
+            read = (
+                SimulatedIntent.refunded_amount.does_not_exist()
+                if intent.refunded_amount is None
+                else SimulatedIntent.refunded_amount == refunded
             )
-        except UpdateError:
-            raise PaymentProviderFailed("refund") from None
+            try:
+                intent.update(
+                    actions=[SimulatedIntent.refunded_amount.set(refunded + amount_cents)], condition=read
+                )
+                break
+            except UpdateError:
+                continue
+        else:
+            raise PaymentProviderFailed("refund")  # Stripe's lock_timeout: no refund made, retry later
         SimulatedIntent(
             f"SIMRE#{refund_id}",
             "REFUND",

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.core.errors import Conflict, NotFound
+
+# Cancellation reasons that mean another request won: anything else is a write DynamoDB refused.
+_RACE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 class ProductNotFound(NotFound):
@@ -54,3 +59,20 @@ class StockOverMaximum(Conflict):
         super().__init__(
             f"Stock cannot exceed {maximum}.", variant_id=variant_id, stock=stock, maximum=maximum
         )
+
+
+def lost_a_race(error: TransactWriteError) -> bool:
+    """Only a failed condition or a transaction colliding with another is a concurrent change."""
+    if error.cause_response_code != "TransactionCanceledException":
+        return False
+    reasons = {reason.code for reason in error.cancellation_reasons if reason is not None}
+    return bool(reasons) and reasons <= _RACE_CODES
+
+
+def changed_concurrently_or_raise(error: TransactWriteError, product_id: str) -> ProductChangedConcurrently:
+    """The conflict to raise when the write lost a race. Any other refusal (a ValidationException, a key or
+    an item too large) is our bug, not the client's: retrying cannot help, so it is never reported as a
+    concurrent change but raised as it is, for the API layer to log and answer 500."""
+    if lost_a_race(error):
+        return ProductChangedConcurrently(product_id)
+    raise error

@@ -7,6 +7,9 @@ from chalicelib.core.text import words
 
 MAX_INDEXED_WORDS = 30
 MAX_QUERY_WORDS = 5
+# Longer than any real word (Dutch compounds included): a word is a key (WORD#<word>), and DynamoDB
+# refuses keys past 2,048 bytes, so a pasted hash or a run of letters is cut, here and in queries alike.
+MAX_WORD_LENGTH = 40
 
 _STOP_WORDS = frozenset(
     # English, Dutch and French filler words that would make huge, useless partitions.
@@ -26,7 +29,7 @@ def normalise(word: str) -> str:
 
 
 def _meaningful(text: str) -> list[str]:
-    return [normalise(w) for w in words(text) if len(w) >= 2 and w not in _STOP_WORDS]
+    return [normalise(w)[:MAX_WORD_LENGTH] for w in words(text) if len(w) >= 2 and w not in _STOP_WORDS]
 
 
 def index_words(name: str, category: str, description: str, shop_name: str, options: list[str]) -> list[str]:

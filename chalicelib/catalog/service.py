@@ -8,13 +8,14 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib.auth.service import Principal
 from chalicelib.catalog import search
 from chalicelib.catalog.errors import (
-    ProductChangedConcurrently,
     ProductNotFound,
     SkuTaken,
     StockOverMaximum,
     StockWouldGoNegative,
     TooManyVariants,
     VariantNotFound,
+    changed_concurrently_or_raise,
+    lost_a_race,
 )
 from chalicelib.catalog.listing import (
     apply_listing,
@@ -90,8 +91,8 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
                 tx.save(variant, condition=VariantItem.pk.does_not_exist())
                 tx.save(_claim(variant), condition=SkuClaim.pk.does_not_exist())
             stage_listing(tx, product, set())
-    except TransactWriteError:
-        _raise_sku_conflict(shop_id, [v.sku for v in variants], product_id)
+    except TransactWriteError as error:
+        _raise_sku_conflict(shop_id, [v.sku for v in variants], product_id, error)
     return _view(product, variants, [])
 
 
@@ -145,8 +146,8 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
             tx.save(variant, condition=VariantItem.pk.does_not_exist())
             tx.save(_claim(variant), condition=SkuClaim.pk.does_not_exist())
             stage_listing(tx, product, before)
-    except TransactWriteError:
-        _raise_sku_conflict(principal.shop_id or "", [variant.sku], product_id)
+    except TransactWriteError as error:
+        _raise_sku_conflict(principal.shop_id or "", [variant.sku], product_id, error)
     return _view(product, variants, images)
 
 
@@ -178,10 +179,10 @@ def update_variant(principal: Principal, product_id: str, variant_id: str, updat
                 tx.delete(SkuClaim(*SkuClaim.key_for(product.shop_id, old_sku)))
                 tx.save(_claim(variant), condition=SkuClaim.pk.does_not_exist())
             stage_listing(tx, product, before)
-    except TransactWriteError:
+    except TransactWriteError as error:
         if sku_changed:
-            _raise_sku_conflict(product.shop_id, [variant.sku], product_id)
-        raise ProductChangedConcurrently(product_id) from None
+            _raise_sku_conflict(product.shop_id, [variant.sku], product_id, error)
+        raise changed_concurrently_or_raise(error, product_id) from None
     return _view(product, variants, images)
 
 
@@ -326,16 +327,16 @@ def _save_product(product: ProductItem, before: set[tuple[str, str]]) -> None:
         with transaction() as tx:
             tx.save(product)
             stage_listing(tx, product, before)
-    except TransactWriteError:
-        raise ProductChangedConcurrently(product.product_id) from None
+    except TransactWriteError as error:
+        raise changed_concurrently_or_raise(error, product.product_id) from None
 
 
-def _raise_sku_conflict(shop_id: str, skus: list[str], product_id: str) -> None:
+def _raise_sku_conflict(shop_id: str, skus: list[str], product_id: str, error: TransactWriteError) -> None:
     claimed = [c for c in SkuClaim.batch_get([SkuClaim.key_for(shop_id, s) for s in skus])]
     taken = sorted({c.sk.removeprefix("SKU#") for c in claimed})
-    if taken:
+    if taken and lost_a_race(error):
         raise SkuTaken(taken) from None
-    raise ProductChangedConcurrently(product_id) from None
+    raise changed_concurrently_or_raise(error, product_id) from None
 
 
 def _load(product_id: str, consistent: bool) -> tuple[ProductItem, list[VariantItem], list[ImageItem]]:

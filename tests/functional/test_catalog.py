@@ -535,3 +535,36 @@ def test_the_same_sku_is_allowed_in_another_shop(api, open_shop):
 
     assert theirs["variants"][0]["sku"] == mine["variants"][0]["sku"] == "HOUSE-1"
     assert api.call("GET", f"/retailer/products/{mine['id']}", key=bakery_key)[1] == mine
+
+
+# --- hostile input ------------------------------------------------------------------------------------
+
+
+def test_a_word_longer_than_any_key_allows_is_cut_and_still_found(api, open_shop):
+    """DynamoDB refuses keys past 2,048 bytes: a 2,100-letter word in a description is indexed by its
+    first letters (searches are cut the same way), instead of refusing every write of the product."""
+    _, key = open_shop(BAKERY)
+    word = "k" * 2100
+    made = create(api, key, new_product("Rye loaf", ("RL", 380), description=f"A {word} loaf."))
+    status, updated = api.call(
+        "PATCH", f"/retailer/products/{made['id']}", {"description": f"Now {'z' * 2100}."}, key=key
+    )
+    assert status == 200, updated
+    assert ids(api, f"/products?q={'z' * 200}") == [made["id"]]  # the key holds the first 40 letters
+    assert ids(api, f"/products?q={'z' * 40}") == [made["id"]]
+    assert ids(api, f"/products?q={'k' * 200}") == []
+
+
+def test_a_write_dynamodb_refuses_is_a_500_not_a_concurrent_change(api, open_shop, monkeypatch):
+    """Only a lost race is a 409 product_changed_concurrently: a refused write (here a key past DynamoDB's
+    limit, with the word bound lifted) is the API's bug, logged and answered 500 in the error shape."""
+    from chalicelib.catalog import search
+
+    _, key = open_shop(BAKERY)
+    made = create(api, key, new_product("Rye loaf", ("RL", 380)))
+    monkeypatch.setattr(search, "MAX_WORD_LENGTH", 10_000)
+    status, body = api.call("PATCH", f"/retailer/products/{made['id']}", {"description": "q" * 2100}, key=key)
+    assert status == 500 and body["error"]["code"] == "internal_error", body
+    cake = new_product("Cake", ("CK", 90), description="q" * 2100)
+    status, body = api.call("POST", "/retailer/products", cake, key=key)
+    assert status == 500 and body["error"]["code"] == "internal_error", body

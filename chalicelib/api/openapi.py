@@ -30,9 +30,11 @@ def document() -> dict[str, Any]:
     for route in ROUTES:
         types += [t for t in (route.body, route.query, route.response) if t is not None]
     _, components = msgspec.json.schema_components(types, ref_template=_REF)
+    components = _open_tuples(components)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, components)
+    _check_unique_operation_ids(paths)
     query_types = {r.query.__name__ for r in ROUTES if r.query is not None}
     return {
         "openapi": "3.1.0",
@@ -55,8 +57,9 @@ def document() -> dict[str, Any]:
 
 def _operation(route: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": f"{route.tag.lower()}_{route.name}",
+        "operationId": operation_id(route),
         "summary": route.summary,
+        "description": _description(route),
         "tags": [route.tag],
         "parameters": [
             {
@@ -109,3 +112,48 @@ def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
             clean["default"] = prop["default"]
         parameters.append({"name": name, "in": "query", "required": name in required, "schema": clean})
     return parameters
+
+
+def operation_id(route: RouteSpec) -> str:
+    """`checkoutCart`: the handler's name in camelCase, what client generators turn into method names.
+    Keyed routes start with their role (`operatorListShops`, `retailerMyShop`): the operator's and the
+    storefront's `list_shops` are different calls, and the prefix keeps every id stable when a route is
+    added elsewhere."""
+    words = ([route.auth.value] if route.auth is not None else []) + route.name.split("_")
+    return words[0] + "".join(word.capitalize() for word in words[1:] if word)
+
+
+def _description(route: RouteSpec) -> str:
+    """What a generated client's docstring says beyond the summary: who may call, what comes back."""
+    who = f"Needs the {route.auth.value} API key as a Bearer token." if route.auth else "Needs no API key."
+    failures = ", ".join(str(status) for status in route.errors)
+    answers = f"Answers {route.status}" + (f", or {failures} with an ErrorBody." if failures else ".")
+    return f"{who} {answers}"
+
+
+def _check_unique_operation_ids(paths: dict[str, dict[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for path, item in paths.items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            clash = seen.setdefault(operation["operationId"], where)
+            if clash != where:
+                raise ValueError(f"operationId {operation['operationId']} is used by {clash} and {where}")
+
+
+def _open_tuples(schema: Any) -> Any:
+    """msgspec closes a fixed-length tuple with `items: false`, which OpenAPI 3.1 allows but generators
+    (openapi-python-client among them) refuse. With minItems = maxItems = len(prefixItems) an `items`
+    schema can never apply, so stating one (the elements' common shape) accepts exactly the same arrays."""
+    if isinstance(schema, list):
+        return [_open_tuples(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    opened = {key: _open_tuples(value) for key, value in schema.items()}
+    if opened.get("items") is False and opened.get("prefixItems"):
+        shapes: list[Any] = []
+        for shape in opened["prefixItems"]:
+            if shape not in shapes:
+                shapes.append(shape)
+        opened["items"] = shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
+    return opened

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.auth.keys import Role
 
 ERROR_REF = "#/components/schemas/ErrorBody"
+IDENTIFIER = re.compile(r"^[a-z][a-zA-Z0-9]*$")  # camelCase: what client generators turn into method names
 SCHEMES = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}
 
 
@@ -111,3 +114,44 @@ def test_documented_shapes_match_real_answers(api, document, open_shop, operator
     assert status == 400 and set(error) == set(schemas["ErrorBody"]["properties"])
     status, mine = api.call("GET", "/retailer/shop", key=key)
     assert set(mine) == set(schemas["RetailerShop"]["properties"])
+
+
+def test_operation_ids_are_unique_camel_case_identifiers(document):
+    ids = {(route.method, route.path): op["operationId"] for route, op in operations(document)}
+    assert [i for i in ids.values() if not IDENTIFIER.match(i)] == []
+    assert len(set(ids.values())) == len(ids)
+    assert ids["POST", "/carts/{cart_id}/checkout"] == "checkoutCart"
+    # The storefront's and the operator's list of shops are different calls, told apart by who calls.
+    assert ids["GET", "/shops"] == "listShops"
+    assert ids["GET", "/operator/shops"] == "operatorListShops"
+    assert ids["GET", "/retailer/shop"] == "retailerMyShop"
+
+
+def test_every_operation_has_a_summary_and_a_description(document):
+    for route, op in operations(document):
+        assert op["summary"].strip() and op["description"].strip(), route.path
+        assert op["description"] != op["summary"], route.path
+        who = "Needs no API key." if route.auth is None else f"Needs the {route.auth.value} API key"
+        assert op["description"].startswith(who), route.path
+
+
+def test_tuples_have_an_items_schema_generators_accept_and_the_same_arrays(document):
+    def walk(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, list):
+            return [found for child in node for found in walk(child)]
+        if not isinstance(node, dict):
+            return []
+        return [node] * ("prefixItems" in node) + [f for child in node.values() for f in walk(child)]
+
+    tuples = walk(document)
+    assert tuples, "opening hours are [opens, closes] pairs"
+    for schema in tuples:
+        # `items: false` is what openapi-python-client refuses; the length bounds keep the tuple closed.
+        assert isinstance(schema["items"], dict), schema
+        assert schema["minItems"] == schema["maxItems"] == len(schema["prefixItems"]), schema
+    # The wire format is unchanged: a day is a list of [opens, closes] pairs, and nothing else fits.
+    day = Draft202012Validator(document["components"]["schemas"]["OpeningHours"]["properties"]["mon"])
+    assert day.is_valid([["09:00", "12:30"], ["13:30", "18:00"]])
+    assert day.is_valid([])
+    for wrong in ([["09:00"]], [["09:00", "12:00", "13:00"]], [["09:00", 12]], [["9am", "5pm"]]):
+        assert not day.is_valid(wrong), wrong

@@ -4,6 +4,9 @@ dispatched to the domain that owns the event; unknown types are acknowledged and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from chalice import Blueprint
 
 from chalicelib.api.routing import endpoint
@@ -45,7 +48,8 @@ CONNECT_EVENTS = (
     errors=(400,),
 )
 def stripe_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAck:
-    return handle_stripe_webhook(raw_body, headers["stripe-signature"])
+    with _logged_if_malformed("platform"):
+        return handle_stripe_webhook(raw_body, headers["stripe-signature"])
 
 
 @endpoint(
@@ -60,7 +64,22 @@ def stripe_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAc
     errors=(400,),
 )
 def stripe_connect_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAck:
-    return handle_connect_webhook(raw_body, headers["stripe-signature"])
+    with _logged_if_malformed("connect"):
+        return handle_connect_webhook(raw_body, headers["stripe-signature"])
+
+
+@contextmanager
+def _logged_if_malformed(endpoint: str) -> Iterator[None]:
+    """A signed event we cannot read is answered 400 (Stripe would retry a 500 for days), and logged: it is
+    Stripe's data or our reading of it that is wrong, and nobody else will notice."""
+    from chalicelib.payment.webhooks import MalformedEvent
+
+    try:
+        yield
+    except MalformedEvent as error:
+        fields = [problem.field for problem in error.problems]
+        logger.warning("malformed stripe event", extra={"endpoint": endpoint, "fields": fields})
+        raise
 
 
 def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
@@ -71,7 +90,7 @@ def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
         refund_event,
     )
     from chalicelib.payment.secrets import webhook_secret
-    from chalicelib.payment.webhooks import verified_event
+    from chalicelib.payment.webhooks import text, verified_event
     from chalicelib.payout.platform_events import DISPUTE_EVENTS, dispute_event, record_processing_fee
 
     event = verified_event(raw_body, signature, webhook_secret())
@@ -80,7 +99,7 @@ def handle_stripe_webhook(raw_body: bytes, signature: str | None) -> WebhookAck:
         outcome = payment_intent_event(event)
         if outcome == "paid":
             intent = event["data"]["object"]
-            record_processing_fee(intent["metadata"]["order_id"], intent.get("latest_charge"))
+            record_processing_fee(intent["metadata"]["order_id"], text(intent.get("latest_charge")))
     elif kind in REFUND_EVENTS:
         outcome = refund_event(event)
     elif kind in DISPUTE_EVENTS:

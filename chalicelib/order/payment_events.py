@@ -22,6 +22,8 @@ def payment_intent_event(event: dict[str, Any]) -> str:
     order_id = text(metadata.get("order_id")) if isinstance(metadata, dict) else None
     if metadata is not None and not isinstance(metadata, dict):
         raise MalformedEvent("data.object.metadata")
+    if not text(intent.get("id")):
+        raise MalformedEvent("data.object.id")
     if not order_id:
         return "ignored_no_order"
     record = EventRecord(str(event["id"]), kind)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from chalicelib.catalog.models import VariantItem
 from chalicelib.checkout.models import OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.schemas import VatOut
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import MallItem, query_page, transaction
+from chalicelib.core.db import MallItem, query_page, shard_partitions, transaction
 from chalicelib.core.log import logger
 from chalicelib.core.validation import convert
 from chalicelib.order.errors import BadOrderToken, OrderNotFound
@@ -31,6 +32,7 @@ from chalicelib.order.lifecycle import PICKUP, Actor, next_statuses
 from chalicelib.order.models import (
     CANCELLED,
     EXPIRY_PARTITION,
+    EXPIRY_SHARDS,
     PAID,
     PENDING_PAYMENT,
     OrderItem,
@@ -249,16 +251,24 @@ def _after_race(order_id: str, event: EventRecord | None) -> str:
 
 
 def expire_holds(moment: datetime | None = None, limit: int = 100) -> list[tuple[str, str]]:
-    """Cancels orders still waiting for payment after their hold, found through the sparse expiry index.
+    """Cancels orders still waiting for payment after their hold, found through the sparse expiry index:
+    one Query per shard, at most ``limit`` orders from each.
 
     The PaymentIntent is cancelled first: if Stripe says it already succeeded, the order is paid instead.
     Safe to run concurrently and repeatedly.
     """
-    from chalicelib.payment.gateway import PaymentProviderFailed, gateway
-
     cutoff = iso(moment or now())
     results = []
-    expired = OrderItem.gsi3.query(EXPIRY_PARTITION, OrderItem.gsi3sk < f"{cutoff}~", limit=limit)
+    for partition in shard_partitions(EXPIRY_PARTITION, EXPIRY_SHARDS):
+        expired = OrderItem.gsi3.query(partition, OrderItem.gsi3sk < f"{cutoff}~", limit=limit)
+        results += _expire(expired)
+    return results
+
+
+def _expire(expired: Iterable[OrderItem]) -> list[tuple[str, str]]:
+    from chalicelib.payment.gateway import PaymentProviderFailed, gateway
+
+    results = []
     for order in expired:
         outcome = None
         if order.payment_intent_id:

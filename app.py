@@ -8,7 +8,7 @@ import gc
 gc.disable()
 
 from chalice import Chalice, Cron, Rate
-from chalice.app import SQSEvent
+from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib.api.checkout import checkout
 from chalicelib.api.docs import docs
@@ -22,6 +22,7 @@ from chalicelib.api.retailer_payouts import retailer_payouts
 from chalicelib.api.retailer_webhooks import retailer_webhooks
 from chalicelib.api.storefront import storefront
 from chalicelib.core.config import settings
+from chalicelib.notify.stream import table_stream_arn
 from chalicelib.payment.gateway import simulated
 
 app = Chalice(app_name="digital-mall")
@@ -58,10 +59,21 @@ def expire_checkout_holds(event: object) -> None:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def relay_notifications(event: object) -> None:
-    """Publishes new order events (outbox) to the event channel and sends due retailer webhooks."""
+    """Sweeps order events the stream path left in the outbox and sends due retailer webhooks."""
     from chalicelib.notify.relay import relay_notifications
 
     relay_notifications()
+
+
+# The outbox relay's fast path: the table's stream (NEW_IMAGE, infra/mall-stack.yaml) -> this function, in
+# its own Lambda; each stream shard is read in order, up to 100 records a call. The stream's ARN is known at
+# import: chalice deploy imports app.py with the stage's TABLE_STREAM_ARN (from the stack's outputs).
+@app.on_dynamodb_record(stream_arn=table_stream_arn(), batch_size=100, maximum_batching_window_in_seconds=1)
+def relay_order_events(event: DynamoDBEvent) -> None:
+    """Publishes newly written order events to the event channel and schedules their webhook deliveries."""
+    from chalicelib.notify.relay import relay_stream
+
+    relay_stream(event.to_dict().get("Records") or [])
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

@@ -47,7 +47,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.log import logger
 from chalicelib.ledger.commission import CommissionRate
 from chalicelib.ledger.rates import rates_for
-from chalicelib.order.models import EXPIRY_PARTITION, PENDING_PAYMENT, OrderItem, SubOrderItem
+from chalicelib.order.models import PENDING_PAYMENT, OrderItem, SubOrderItem, expiry_partition
 from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, token_digest
 from chalicelib.payment.gateway import PaymentProviderFailed, gateway
 from chalicelib.shop.bookings import SlotHold, booked_of, stage_hold
@@ -340,7 +340,7 @@ def _build_order(
         hold_until=hold_until,
         created_at=created,
         updated_at=created,
-        gsi3pk=EXPIRY_PARTITION,
+        gsi3pk=expiry_partition(order_id),
         gsi3sk=f"{hold_until}#{order_id}",
     )
     subs = []

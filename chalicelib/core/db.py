@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -89,6 +90,20 @@ INDEX_KEYS = {
 }
 
 MAX_LIMIT = 100
+
+
+def shard_of(key: str, shards: int) -> int:
+    """A stable shard in 0..shards-1 for an id (the same in every process, unlike the salted hash()). Due-work
+    indexes spread their writes over ``<partition>#<shard>`` this way: one index partition takes at most
+    1,000 writes a second, and a throttled index write holds back the base-table write that carries it."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards
+
+
+def shard_partitions(template: str, shards: int) -> list[str]:
+    """Every partition of a sharded index key (``template`` has a ``{shard}`` field), for a job to Query."""
+    return [template.format(shard=shard) for shard in range(shards)]
+
+
 # A filtered Query evaluates this many items per call so that a page is rarely short.
 _FILTERED_PAGE = 100
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.core.db import MallItem
+from chalicelib.core.db import MallItem, shard_of
 
-# Sparse gsi3 partition of the deliveries waiting for an attempt, sorted by when they are due.
-DUE_PARTITION = "WEBHOOKS#due"
+# Sparse gsi3 partitions of the deliveries waiting for an attempt, sorted by when they are due; sharded by
+# shop, so a shop's deliveries share one shard (read in order) and no one partition takes every write.
+DUE_PARTITION = "WEBHOOKS#due#{shard}"
+DUE_SHARDS = 8
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
@@ -41,7 +43,7 @@ class DeliveryItem(MallItem, discriminator="webhook_delivery"):
     """pk = WEBHOOK#<shop id>, sk = <event id>: one event for one shop's webhook, until it is delivered or
     has failed for good. Keyed by the event id, so relaying an event twice creates it once.
 
-    gsi3: WEBHOOKS#due / <next attempt at>#<shop>#<event id> while an attempt is due (sparse).
+    gsi3: WEBHOOKS#due#<shard 0..7> / <next attempt at>#<shop>#<event id> while an attempt is due (sparse).
     Kept 30 days (TTL on ``expires_at``).
     """
 
@@ -68,5 +70,9 @@ class DeliveryItem(MallItem, discriminator="webhook_delivery"):
 
     def due_at(self, stamp: str) -> None:
         self.next_attempt_at = stamp
-        self.gsi3pk = DUE_PARTITION
+        self.gsi3pk = due_partition(self.shop_id)
         self.gsi3sk = f"{stamp}#{self.shop_id}#{self.event_id}"
+
+
+def due_partition(shop_id: str) -> str:
+    return DUE_PARTITION.format(shard=shard_of(shop_id, DUE_SHARDS))

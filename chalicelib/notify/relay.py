@@ -1,27 +1,32 @@
 """The outbox relay: publishes order events written by the order flow, then hands each shop's events to
 its webhook.
 
-Every order state change writes an event item in its own transaction, in the sparse outbox index
-(chalicelib/order/events.py). This relay, run on a schedule, Queries that index, publishes the events to
-the event channel (EventBridge, or a log line locally), creates a webhook delivery per shop that has a
-webhook, and only then takes the event out of the index with a conditional update. A crash between the
-publish and that update publishes the event again on the next run: delivery is at least once, and every
-event carries a stable ``id`` for consumers to dedupe on.
+Every order state change writes an event item in its own transaction, in a sparse outbox index shard
+(chalicelib/order/events.py). The table's stream (NEW_IMAGE, infra/mall-stack.yaml) hands each inserted
+event to ``relay_stream`` within about a second: it publishes the events to the event channel
+(EventBridge, or a log line locally), creates a webhook delivery per shop that has a webhook, and only
+then takes the event out of the outbox with a conditional update. The scheduled ``relay_notifications``
+sweeps what the stream path left behind (a channel outage, a crash) once it is SWEEP_GRACE old, and sends
+the due webhooks. A crash between the publish and that update publishes the event again: delivery is at
+least once, and every event carries a stable ``id`` for consumers to dedupe on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.core.clock import now, stamp
+from chalicelib.core.db import shard_partitions
 from chalicelib.core.log import logger
 from chalicelib.notify.channel import Publisher, default_publisher
 from chalicelib.notify.webhooks import create_delivery, deliver_due, shop_webhook
-from chalicelib.order.events import OUTBOX_PARTITION
+from chalicelib.order.events import OUTBOX_PARTITION, OUTBOX_SHARDS
 from chalicelib.order.models import OrderEventItem
 
 
@@ -55,15 +60,56 @@ def webhook_body(item: OrderEventItem, shop_id: str) -> str:
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
-def pending_events(limit: int) -> list[OrderEventItem]:
-    found = OrderEventItem.gsi2.query(OUTBOX_PARTITION, limit=limit)
-    return [item for item in found if isinstance(item, OrderEventItem)]
+# The stream hands an event over within seconds; the sweep leaves it that long before it steps in, so the
+# two rarely publish one event twice.
+SWEEP_GRACE = timedelta(minutes=2)
 
 
-def relay_events(limit: int = 100, publisher: Publisher | None = None) -> int:
-    """Publishes up to ``limit`` unpublished events, oldest first; returns how many left the outbox. An
-    event the channel refused, or whose bookkeeping failed, stays in the outbox for the next run."""
-    items = pending_events(limit)
+def pending_events(limit: int, written_before: str | None = None) -> list[OrderEventItem]:
+    """The oldest ``limit`` events still in the outbox (written before ``written_before``, a stamp, if
+    given): one Query per shard of at most ``limit`` each, merged by time."""
+    condition = OrderEventItem.gsi2sk < written_before if written_before else None
+    found: list[OrderEventItem] = []
+    for partition in shard_partitions(OUTBOX_PARTITION, OUTBOX_SHARDS):
+        found += [
+            item
+            for item in OrderEventItem.gsi2.query(partition, condition, limit=limit)
+            if isinstance(item, OrderEventItem)
+        ]
+    return sorted(found, key=lambda item: item.gsi2sk or "")[:limit]
+
+
+def relay_events(
+    limit: int = 100, publisher: Publisher | None = None, written_before: str | None = None
+) -> int:
+    """Publishes up to ``limit`` unpublished events, oldest first; returns how many left the outbox."""
+    return relay_items(pending_events(limit, written_before), publisher)
+
+
+def relay_stream(records: Iterable[Mapping[str, Any]], publisher: Publisher | None = None) -> int:
+    """The stream's handler: relays the events among the table's stream records (inserted items of kind
+    ``order_event``; every other write is skipped). Never raises: what fails stays in the outbox for the
+    sweep, so one bad batch never blocks the stream shard behind it."""
+    items = [item for item in map(_inserted_event, records) if item is not None]
+    if not items:
+        return 0
+    try:
+        return relay_items(items, publisher)
+    except Exception:
+        logger.exception("relaying streamed events failed; the sweep will publish them")
+        return 0
+
+
+def _inserted_event(record: Mapping[str, Any]) -> OrderEventItem | None:
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    if record.get("eventName") != "INSERT" or image.get("kind", {}).get("S") != "order_event":
+        return None
+    return OrderEventItem.from_raw_data(image)
+
+
+def relay_items(items: Sequence[OrderEventItem], publisher: Publisher | None = None) -> int:
+    """Publishes the events, schedules their webhook deliveries and takes them out of the outbox; returns
+    how many left it. An event the channel refused, or whose bookkeeping failed, stays in the outbox."""
     if not items:
         return 0
     publish = publisher or default_publisher()
@@ -94,7 +140,7 @@ def _leave_outbox(item: OrderEventItem) -> None:
     try:
         item.update(
             actions=[OrderEventItem.gsi2pk.remove(), OrderEventItem.gsi2sk.remove()],
-            condition=OrderEventItem.gsi2pk == OUTBOX_PARTITION,
+            condition=OrderEventItem.gsi2pk.exists(),
         )
     except UpdateError as error:
         # Another relay took it out first (it published it too: at least once).
@@ -102,10 +148,13 @@ def _leave_outbox(item: OrderEventItem) -> None:
             raise
 
 
-def relay_notifications(limit: int = 100, publisher: Publisher | None = None) -> dict[str, Any]:
-    """The scheduled job: relay new events, then attempt the webhook deliveries that are due."""
+def relay_notifications(
+    limit: int = 500, publisher: Publisher | None = None, grace: timedelta = SWEEP_GRACE
+) -> dict[str, Any]:
+    """The scheduled job: sweep the events the stream path left in the outbox for longer than ``grace``,
+    then attempt the webhook deliveries that are due."""
     try:
-        relayed = relay_events(limit, publisher)
+        relayed = relay_events(limit, publisher, written_before=stamp(now() - grace))
     except Exception:
         # The channel is down: the events wait in the outbox, and webhooks already due still go out.
         logger.exception("publishing order events failed; they stay in the outbox")

@@ -8,14 +8,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.core.clock import now, stamp
+from chalicelib.core.db import shard_of
 from chalicelib.order.models import OrderEventItem
 from chalicelib.order.schemas import OrderEvent, OrderEventPage
 
 EVENT_TTL = timedelta(days=30)
 PARTITION = "EVENTS#{day}"
 # The outbox: an event is in this sparse gsi2 partition from the transaction that writes it until the relay
-# (chalicelib/notify/relay.py) has published it, so "what is left to publish" is one Query by key.
-OUTBOX_PARTITION = "OUTBOX#pending"
+# (chalicelib/notify/relay.py) has published it, so "what is left to publish" is a Query by key per shard.
+# The table's stream hands each new event to the relay at once; the outbox is what a sweep falls back on.
+# Sharded by order (or payout) id so no one index partition takes every event's write.
+OUTBOX_PARTITION = "OUTBOX#pending#{shard}"
+OUTBOX_SHARDS = 8
+
+
+def outbox_partition(source_id: str) -> str:
+    return OUTBOX_PARTITION.format(shard=shard_of(source_id, OUTBOX_SHARDS))
 
 
 def order_event(
@@ -35,7 +43,7 @@ def order_event(
     return OrderEventItem(
         PARTITION.format(day=at[:10]),
         sort_key,
-        gsi2pk=OUTBOX_PARTITION,
+        gsi2pk=outbox_partition(order_id),
         gsi2sk=sort_key,
         event_type=event_type,
         order_id=order_id,
@@ -66,7 +74,7 @@ def payout_event(
     return OrderEventItem(
         PARTITION.format(day=at[:10]),
         sort_key,
-        gsi2pk=OUTBOX_PARTITION,
+        gsi2pk=outbox_partition(payout_id),
         gsi2sk=sort_key,
         event_type=event_type,
         order_id=None,

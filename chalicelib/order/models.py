@@ -8,20 +8,27 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
-from chalicelib.core.db import MallItem
+from chalicelib.core.db import MallItem, shard_of
 from chalicelib.ledger.commission import CommissionRate, taken_cents
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
 CANCELLED = "cancelled"
-# Only orders waiting for payment are in the expiry index (gsi3 is sparse).
-EXPIRY_PARTITION = "HOLDS#pending_payment"
+# Only orders waiting for payment are in the expiry index (gsi3 is sparse), sharded by order id so no one
+# index partition takes every checkout's write (docs/data-model.md, "Sharded due-work indexes").
+EXPIRY_PARTITION = "HOLDS#pending_payment#{shard}"
+EXPIRY_SHARDS = 8
+
+
+def expiry_partition(order_id: str) -> str:
+    return EXPIRY_PARTITION.format(shard=shard_of(order_id, EXPIRY_SHARDS))
 
 
 class OrderItem(MallItem, discriminator="order"):
     """pk = ORDER#<id>, sk = ORDER. The customer's single payment for a cart spanning several shops.
 
-    gsi3: HOLDS#pending_payment / <hold_until>#<id> while the stock hold is alive, for the expiry job.
+    gsi3: HOLDS#pending_payment#<shard 0..7> / <hold_until>#<id> while the stock hold is alive, for the
+    expiry job.
     """
 
     order_id = UnicodeAttribute()

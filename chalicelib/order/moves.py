@@ -17,13 +17,15 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import iso
-from chalicelib.core.db import MallItem
+from chalicelib.core.db import MallItem, shard_of
 from chalicelib.ledger import entries as ledger
 from chalicelib.order.events import order_event
 from chalicelib.order.lifecycle import HANDED_OVER, Status
 from chalicelib.order.models import SubOrderItem
 
-NO_SHOW_PARTITION = "NOSHOW#pending"
+# Sharded by order id: no one index partition takes every ready pickup's write (docs/data-model.md).
+NO_SHOW_PARTITION = "NOSHOW#pending#{shard}"
+NO_SHOW_SHARDS = 8
 DEFAULT_NO_SHOW_DAYS = 3
 
 
@@ -32,7 +34,8 @@ def no_show_index(sub: SubOrderItem, ready_at: datetime) -> tuple[str, str]:
     no-show job (chalicelib/order/no_shows.py) reads only what is overdue whatever each shop's days."""
     pickup = sub.fulfilment.get("pickup") or {}
     days = int(pickup.get("no_show_days", DEFAULT_NO_SHOW_DAYS))
-    return NO_SHOW_PARTITION, f"{iso(ready_at + timedelta(days=days))}#{sub.order_id}#{sub.shop_id}"
+    partition = NO_SHOW_PARTITION.format(shard=shard_of(sub.order_id, NO_SHOW_SHARDS))
+    return partition, f"{iso(ready_at + timedelta(days=days))}#{sub.order_id}#{sub.shop_id}"
 
 
 def books_of(sub: SubOrderItem) -> ledger.SubOrderBooks:

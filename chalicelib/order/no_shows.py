@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.core.clock import iso, now, stamp
+from chalicelib.core.db import shard_partitions
 from chalicelib.core.errors import DomainError
 from chalicelib.core.log import logger
 from chalicelib.order.lifecycle import Actor
 from chalicelib.order.models import RefundItem, SubOrderItem
-from chalicelib.order.moves import NO_SHOW_PARTITION
+from chalicelib.order.moves import NO_SHOW_PARTITION, NO_SHOW_SHARDS
 from chalicelib.order.refunds import FAILED, PENDING, REFUND_INDEX, request_refund, retry
 from chalicelib.order.schemas import RefundIn
 
@@ -38,10 +39,15 @@ class NoShowResult:
 def cancel_no_shows(moment: datetime | None = None, limit: int = 100) -> list[NoShowResult]:
     """Cancels, refunds in full and restocks pickup sub-orders still not collected when due. Safe to run
     repeatedly and concurrently: a cancelled sub-order leaves the index in the cancelling transaction, and
-    a racing run's conditional write fails."""
+    a racing run's conditional write fails. One Query per shard, at most ``limit`` sub-orders from each."""
     cutoff = iso(moment or now())
     results = []
-    for sub in SubOrderItem.gsi3.query(NO_SHOW_PARTITION, SubOrderItem.gsi3sk < f"{cutoff}~", limit=limit):
+    overdue = (
+        sub
+        for partition in shard_partitions(NO_SHOW_PARTITION, NO_SHOW_SHARDS)
+        for sub in SubOrderItem.gsi3.query(partition, SubOrderItem.gsi3sk < f"{cutoff}~", limit=limit)
+    )
+    for sub in overdue:
         body = RefundIn(lines=None, restock=True, reason="no_show")
         try:
             refund = request_refund(sub.order_id, sub.shop_id, body, Actor.SYSTEM, require_cancel=True)

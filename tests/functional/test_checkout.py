@@ -438,7 +438,7 @@ def test_stock_taken_between_pricing_and_reservation_cancels_the_whole_transacti
     assert stock(api, s["butcher_key"], s["steak"]) == 4
     assert recorder.creates == []
     assert read_cart(api, cart_id, token)["status"] == "open"
-    assert service.OrderItem.gsi3.count("HOLDS#pending_payment") == 0
+    assert [service.OrderItem.gsi3.count(f"HOLDS#pending_payment#{shard}") for shard in range(8)] == [0] * 8
 
 
 # --- payment provider failure -------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_status_names_match_the_stored_model() -> None:
     from chalicelib.order import models
 
     assert {models.PENDING_PAYMENT, models.PAID, models.CANCELLED} <= set(STATUSES)
-    assert models.EXPIRY_PARTITION.endswith("#" + Status.PENDING_PAYMENT)
+    assert models.EXPIRY_PARTITION.endswith("#" + Status.PENDING_PAYMENT + "#{shard}")
 
 
 def test_table_is_well_typed() -> None:

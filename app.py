@@ -1,6 +1,7 @@
 """The mall's Lambdas: wiring only. Routes live in chalicelib/api/, logic in the domain packages."""
 
 import gc
+import sys
 
 # Cold start: imports create many long-lived objects; collecting garbage while they load (and again in the
 # first request) only walks them. Collect nothing until the app is built, then freeze what exists so later
@@ -20,6 +21,7 @@ from chalicelib.api.retailer import retailer
 from chalicelib.api.retailer_orders import retailer_orders
 from chalicelib.api.retailer_payouts import retailer_payouts
 from chalicelib.api.retailer_webhooks import retailer_webhooks
+from chalicelib.api.routing import chalice_errors_in_our_shape
 from chalicelib.api.storefront import storefront
 from chalicelib.core.config import settings
 from chalicelib.notify.stream import table_stream_arn
@@ -28,6 +30,14 @@ from chalicelib.payment.gateway import simulated
 app = Chalice(app_name="digital-mall")
 # Headless storefronts call the API from browsers on their own domains.
 app.api.cors = True
+# Chalice's own answers (415, 405, its 500) in the one error shape, with CORS headers (README, errors).
+app.register_middleware(chalice_errors_in_our_shape(app.api.cors), "http")
+if "chalice.local" in sys.modules:
+    # chalice local and chalice.test stand in for API Gateway: answer as its gateway responses do when
+    # deployed (infra/mall-stack.yaml). Never imported in the Lambda.
+    from chalicelib.api.gateway_errors import answer_like_the_deployed_gateway
+
+    answer_like_the_deployed_gateway()
 
 app.register_blueprint(storefront)
 app.register_blueprint(checkout)

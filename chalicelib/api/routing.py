@@ -48,11 +48,15 @@ class FieldError(msgspec.Struct):
     message: str
 
 
-class ErrorDetail(msgspec.Struct, omit_defaults=True):
+class ErrorDetail(msgspec.Struct):
+    """One shape for every error, from a handler, from Chalice or from API Gateway (infra/mall-stack.yaml):
+    a client reads the same four keys whatever failed. `fields` names each bad field of a 400 (else empty);
+    `details` carries the failure's data (else empty)."""
+
     code: str
     message: str
-    fields: list[FieldError] | None = None
-    details: dict[str, Any] | None = None
+    fields: list[FieldError] = msgspec.field(default_factory=list)
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ErrorBody(msgspec.Struct):
@@ -214,10 +218,10 @@ def status_for(error: DomainError) -> int:
 
 
 def error_response(error: DomainError) -> Response:
-    fields = None
+    fields: list[FieldError] = []
     if isinstance(error, InvalidInput):
         fields = [FieldError(p.field, p.message) for p in error.problems]
-    detail = ErrorDetail(error.code, error.message, fields, error.details or None)
+    detail = ErrorDetail(error.code, error.message, fields, dict(error.details))
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
     if isinstance(error, TooManyAttempts):
         headers = {"Retry-After": str(error.retry_after_seconds)}
@@ -225,3 +229,47 @@ def error_response(error: DomainError) -> Response:
     if headers:
         response.headers.update(headers)
     return response
+
+
+# Chalice answers some requests itself, before or around our handlers, with its own body
+# ({"Code": "UnsupportedMediaType", "Message": ...}): these are its codes in ours.
+_CHALICE_CODES = {
+    "UnsupportedMediaType": ("unsupported_media_type", "Send the body as application/json."),
+    "MethodNotAllowedError": ("method_not_allowed", "This path does not accept this method."),
+    "BadRequest": ("not_acceptable", "The response type is not one the request accepts."),
+    "BadRequestError": ("validation_error", "The request is malformed."),
+    "InternalServerError": ("internal_error", "Something went wrong."),
+}
+
+
+def chalice_errors_in_our_shape(cors: Any) -> Callable[[Any, Callable[[Any], Response]], Response]:
+    """An HTTP middleware (app.register_middleware) that rewrites Chalice's own error bodies (415 without
+    a JSON Content-Type, 405 for a method a path lacks, its 500) into the error shape, keeping its headers
+    (Allow) and adding the CORS headers Chalice leaves off some of them, so a browser can read every error.
+    `cors` is app.api.cors (True or a CORSConfig)."""
+    from chalice import CORSConfig
+
+    config = cors if isinstance(cors, CORSConfig) else CORSConfig() if cors else None
+    cors_headers = config.get_access_control_headers() if config else {}
+
+    def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        response = get_response(event)
+        body = response.body
+        if response.status_code < 400 or not (isinstance(body, dict) and "Code" in body):
+            return response
+        name = str(body["Code"])
+        code, message = _CHALICE_CODES.get(
+            name, (_snake(name.removesuffix("Error")), str(body.get("Message")))
+        )
+        details = {"allow": response.headers["Allow"]} if "Allow" in response.headers else {}
+        shaped = to_response(response.status_code, ErrorBody(ErrorDetail(code, message, details=details)))
+        shaped.headers = {**response.headers, **shaped.headers}
+        for header, value in cors_headers.items():
+            shaped.headers.setdefault(header, value)
+        return shaped
+
+    return middleware
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() or "error"

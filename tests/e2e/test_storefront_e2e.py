@@ -262,3 +262,24 @@ def test_openapi_document_is_valid(api: Api) -> None:
     assert storefront | {"/retailer/products", "/operator/shops"} <= set(spec["paths"])
     assert set(spec["paths"]["/retailer/products"]) == {"get", "post"}
     assert spec["paths"]["/retailer/products"]["post"]["security"] == [{"retailerKey": []}]
+
+
+@pytest.mark.parametrize(
+    "method,path,headers,status,code",
+    [
+        ("POST", "/carts", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
+        ("DELETE", "/shops", {}, 405, "method_not_allowed"),
+        ("GET", "/no/such/path", {"Authorization": "Bearer never_echoed"}, 404, "not_found"),
+    ],
+)
+def test_chalices_and_the_gateways_own_answers_keep_the_error_shape_over_http(
+    api: Api, method: str, path: str, headers: dict[str, str], status: int, code: str
+) -> None:
+    response = api.call(method, path, raw=b"name=x" if method == "POST" else None, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    body = response.json()
+    assert list(body) == ["error"] and sorted(body["error"]) == ["code", "details", "fields", "message"]
+    assert body["error"]["code"] == code and body["error"]["fields"] == []
+    assert "never_echoed" not in response.text

@@ -235,14 +235,21 @@ def record_only(event: EventRecord | None, outcome: str) -> str:
     return outcome
 
 
+def applied(event: EventRecord | None) -> bool:
+    """Whether the event was already processed (a concurrent delivery of it won a race)."""
+    if event is None:
+        return False
+    try:
+        ProcessedEvent.get(*ProcessedEvent.key_for(event.event_id), consistent_read=True)
+    except ProcessedEvent.DoesNotExist:
+        return False
+    return True
+
+
 def _after_race(order_id: str, event: EventRecord | None) -> str:
     """A transaction lost a race: either the event was already processed or the order moved on."""
-    if event is not None:
-        try:
-            ProcessedEvent.get(*ProcessedEvent.key_for(event.event_id), consistent_read=True)
-            return "duplicate"
-        except ProcessedEvent.DoesNotExist:
-            pass
+    if applied(event):
+        return "duplicate"
     order, _ = load_order(order_id)
     return record_only(event, f"ignored_{order.status}")
 

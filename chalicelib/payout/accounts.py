@@ -278,7 +278,7 @@ def apply_account_event(account_id: str, event_type: str, record: object) -> str
     The event's snapshot may be old (deliveries come out of order), so the account is read again from
     Stripe and its current state applied; a deauthorized account is disconnected for good (Stripe no
     longer lets the mall read it)."""
-    from chalicelib.order.service import EventRecord, record_only
+    from chalicelib.order.service import EventRecord, applied, record_only
     from chalicelib.payment.models import ProcessedEvent
 
     assert isinstance(record, EventRecord)
@@ -299,7 +299,10 @@ def apply_account_event(account_id: str, event_type: str, record: object) -> str
         except PaymentProviderFailed as error:
             if not error.refused:
                 raise  # unknown: Stripe delivers the event again later
-            state = AccountState(DISCONNECTED)  # the mall may no longer read it
+            # Refused (a key of the wrong mode, a permission): nothing to learn from this event, and no
+            # verdict on the shop. Only account.application.deauthorized disconnects it.
+            logger.error("connected account unreadable", extra={"shop_id": lookup.shop_id})
+            return record_only(record, "ignored_unreadable_account")
     became_payable = state.status == ACTIVE and account.status != ACTIVE
     account.status = state.status
     actions = _state_actions(state, iso(now()))
@@ -312,5 +315,7 @@ def apply_account_event(account_id: str, event_type: str, record: object) -> str
             tx.update(account, actions=actions)
             tx.save(record.item(state.status), condition=ProcessedEvent.pk.does_not_exist())
     except TransactWriteError:
-        return "duplicate"
+        if applied(record):
+            return "duplicate"
+        raise  # not applied (a conflict, a throttle): Stripe delivers the event again
     return state.status

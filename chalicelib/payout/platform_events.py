@@ -23,7 +23,7 @@ from chalicelib.order.errors import OrderNotFound
 from chalicelib.order.lifecycle import Status
 from chalicelib.order.models import SubOrderItem
 from chalicelib.order.moves import books_of, stage_posting
-from chalicelib.order.service import EventRecord, load_order, record_only
+from chalicelib.order.service import EventRecord, applied, load_order, record_only
 from chalicelib.payment import gateway as provider
 from chalicelib.payment.gateway import PaymentProviderFailed
 from chalicelib.payment.models import ProcessedEvent
@@ -33,6 +33,7 @@ from chalicelib.payout.models import DisputeItem, PayoutAccountItem, ProcessingF
 
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
 OPEN, WON, LOST = "open", "won", "lost"
+_CLOSE_TRIES = 3
 
 
 def dispute_event(event: dict[str, Any]) -> str:
@@ -44,7 +45,12 @@ def dispute_event(event: dict[str, Any]) -> str:
     record = EventRecord(str(event["id"]), str(event["type"]))
     if not intent_id:
         return record_only(record, "ignored_no_payment_intent")
-    order_id = provider.gateway().retrieve_payment_intent(intent_id).metadata.get("order_id")
+    try:
+        order_id = provider.gateway().retrieve_payment_intent(intent_id).metadata.get("order_id")
+    except PaymentProviderFailed as error:
+        if not error.refused:
+            raise  # unknown: Stripe delivers the event again
+        return record_only(record, "ignored_unknown_payment_intent")  # not a payment of this mall
     if not order_id:
         return record_only(record, "ignored_no_order")
     try:
@@ -82,15 +88,25 @@ def _opened(order_id: str, dispute_id: str, amount: int, reason: str | None, rec
                 )
             tx.save(record.item("held"), condition=ProcessedEvent.pk.does_not_exist())
     except TransactWriteError:
-        return record_only(record, "duplicate")
+        if applied(record) or _dispute(order_id, dispute_id) is not None:
+            return record_only(record, "duplicate")
+        raise  # not applied (a conflict, a throttle): Stripe delivers the event again
     logger.warning("order disputed: shops' earnings held", extra={"order_id": order_id})
     return "held"
 
 
-def _closed(order_id: str, dispute_id: str, stripe_status: str, record: EventRecord) -> str:
+def _dispute(order_id: str, dispute_id: str) -> DisputeItem | None:
     try:
-        dispute = DisputeItem.get(*DisputeItem.key_for(order_id, dispute_id), consistent_read=True)
+        return DisputeItem.get(*DisputeItem.key_for(order_id, dispute_id), consistent_read=True)
     except DisputeItem.DoesNotExist:
+        return None
+
+
+def _closed(
+    order_id: str, dispute_id: str, stripe_status: str, record: EventRecord, tries: int = _CLOSE_TRIES
+) -> str:
+    dispute = _dispute(order_id, dispute_id)
+    if dispute is None:
         return record_only(record, "ignored_unknown_dispute")
     if dispute.status != OPEN:
         return record_only(record, "duplicate")
@@ -113,7 +129,11 @@ def _closed(order_id: str, dispute_id: str, stripe_status: str, record: EventRec
                 _stage_debits(tx, subs, dispute, moment)
             tx.save(record.item(outcome), condition=ProcessedEvent.pk.does_not_exist())
     except TransactWriteError:
-        return record_only(record, "duplicate")
+        if applied(record):
+            return "duplicate"
+        if tries > 1:  # closed meanwhile, or a refund moved a sub-order's counter: judge again on a re-read
+            return _closed(order_id, dispute_id, stripe_status, record, tries - 1)
+        raise  # still conflicting: Stripe delivers the event again
     return outcome
 
 

@@ -355,3 +355,63 @@ def test_another_shops_payouts_and_statements_are_not_found_and_keys_keep_to_the
     assert (status, error["error"]["code"]) == (403, "wrong_role")
     status, error = api.call("GET", "/retailer/payouts")
     assert status == 401
+
+
+def test_another_shops_payout_writes_touch_only_its_own_account_schedule_and_money(api, mall):
+    """Every retailer payout write, made with the butcher's key, changes the butcher's books only."""
+    own, stranger = mall["key"], mall["butcher_key"]
+    onboard(api, own)
+    api.call("PUT", "/retailer/payouts/schedule", {"interval": "manual"}, key=own)
+    sold_and_collected(api, mall)
+    bakery_before = (account(api, own), balance(api, own), payouts(api, own))
+
+    status, created = api.call("POST", "/retailer/payouts/account", key=stranger)
+    assert status == 201 and created["stripe_account_id"] != bakery_before[0]["stripe_account_id"]
+    assert api.call("POST", "/retailer/payouts/account/link", key=stranger)[0] == 200
+    body = {"interval": "monthly", "monthly_anchor": 15}
+    assert api.call("PUT", "/retailer/payouts/schedule", body, key=stranger)[0] == 200
+    status, error = api.call("POST", "/retailer/payouts", key=stranger)  # pay now: the butcher has nothing
+    assert status in (409, 422) and error["error"]["code"] != "internal_error", error
+
+    assert (account(api, own), balance(api, own), payouts(api, own)) == bakery_before
+    butcher = balance(api, stranger)
+    assert (butcher["available_cents"], butcher["on_hold_cents"], butcher["in_transit_cents"]) == (0, 0, 0)
+    assert account(api, stranger)["schedule"]["interval"] == "monthly"
+    assert account(api, own)["schedule"]["interval"] == "manual"
+
+
+def test_a_refused_account_read_is_no_verdict_on_the_shop(api, mall, monkeypatch):
+    from payout_support import FaultyGateway
+
+    from chalicelib.payment import gateway as module
+
+    account_id = onboard(api, mall["key"])
+    stripe = FaultyGateway().fail("retrieve_connect_account", "refused")
+    monkeypatch.setattr(module, "gateway", lambda: stripe)
+
+    status, ack = connect_event(api, "account.updated", account_id, account_object(account_id), "evt_mode")
+    assert (status, ack["outcome"]) == (200, "ignored_unreadable_account")
+    assert account(api, mall["key"])["status"] == "active"
+    status, ack = connect_event(api, "account.updated", account_id, account_object(account_id), "evt_next")
+    assert (status, ack["outcome"]) == (200, "active")
+
+
+def test_connect_events_without_a_signature_or_signed_long_ago_are_refused(api, mall):
+    import json
+    import time
+
+    import stripe
+
+    account_id = onboard(api, mall["key"])
+    payload = json.dumps(
+        {"id": "evt_old", "type": "account.updated", "account": account_id, "data": {"object": {}}}
+    )
+    response = api.http.post(
+        "/webhooks/stripe-connect", headers={"Content-Type": "application/json"}, body=payload.encode()
+    )
+    assert response.status_code == 400, response.body
+    replayed = stripe.WebhookSignature.generate_signature_header(
+        payload, CONNECT_SECRET, timestamp=int(time.time()) - 3600
+    )
+    status, error = signed_post(api, "/webhooks/stripe-connect", payload, CONNECT_SECRET, header=replayed)
+    assert (status, error["error"]["code"]) == (400, "invalid_signature")

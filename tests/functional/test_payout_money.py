@@ -361,3 +361,80 @@ def test_a_failed_refund_of_a_cancelled_order_is_listed_for_the_operator_and_ret
     url = f"/operator/orders/{placed['order_id']}/refunds/{cancelled['id']}/retry"
     status, error = api.call("POST", url, key=mall["operator"])
     assert (status, error["error"]["code"]) == (409, "refund_not_retryable")
+
+
+def failing_once(module: Any, monkeypatch: Any) -> list[int]:
+    """The module's next transaction is refused by DynamoDB (a conflict with another writer): nothing of it
+    is written. Returns the count of refusals made."""
+    from contextlib import contextmanager
+
+    from pynamodb.exceptions import TransactWriteError
+
+    real, refused = module.transaction, []
+
+    @contextmanager
+    def once() -> Any:
+        with real() as tx:
+            yield tx
+            if not refused:
+                refused.append(1)
+                raise TransactWriteError("TransactionConflict")  # before the commit: nothing written
+
+    monkeypatch.setattr(module, "transaction", once)
+    return refused
+
+
+def test_a_dispute_whose_hold_could_not_be_written_is_not_acknowledged_and_holds_on_redelivery(
+    api, mall, monkeypatch
+):
+    from chalicelib.payout import platform_events
+
+    onboard(api, mall["key"])
+    disputed = sold_and_collected(api, mall)
+    refused = failing_once(platform_events, monkeypatch)
+    obj = {
+        "id": "dp_flaky",
+        "object": "dispute",
+        "amount": disputed["total_cents"],
+        "status": "needs_response",
+    }
+    obj |= {"payment_intent": disputed["payment_intent_id"], "reason": "fraudulent"}
+
+    status, _ = platform_event(api, "charge.dispute.created", obj, "evt_flaky_dispute")
+    assert refused and status >= 500  # Stripe delivers it again: it was not recorded as seen
+    assert balance(api, mall["key"])["disputed_cents"] == 0
+    status, ack = platform_event(api, "charge.dispute.created", obj, "evt_flaky_dispute")
+    assert (status, ack["outcome"]) == (200, "held")
+    assert balance(api, mall["key"])["disputed_cents"] == SALE - commission(SALE)
+    assert run_of(run_sweep(api), mall["bakery"]["id"])["payouts"] == []  # nothing paid while disputed
+
+
+def test_a_dispute_close_that_loses_a_race_is_judged_again_and_applied_once(api, mall, monkeypatch):
+    from chalicelib.payout import platform_events
+
+    onboard(api, mall["key"])
+    placed = sold_and_collected(api, mall)
+    assert dispute(api, placed, "charge.dispute.created") == "held"
+    refused = failing_once(platform_events, monkeypatch)
+
+    assert dispute(api, placed, "charge.dispute.closed", "lost") == "lost"
+    assert refused
+    assert dispute(api, placed, "charge.dispute.closed", "lost") == "duplicate"
+    from chalicelib.ledger.queries import entries_of
+
+    debits = [e.entry_type for e in entries_of(mall["bakery"]["id"]) if e.source_id == "dp_test_1"]
+    assert sorted(debits) == ["commission_return", "dispute"]  # debited once
+    money = balance(api, mall["key"])
+    share = SALE - commission(SALE)
+    assert (money["disputed_cents"], money["on_hold_cents"], money["carried_forward_cents"]) == (
+        0,
+        share,
+        -share,
+    )
+
+
+def test_a_dispute_of_a_payment_stripe_does_not_know_is_acknowledged_and_ignored(api, mall):
+    obj = {"id": "dp_other", "object": "dispute", "amount": 500, "status": "needs_response"}
+    obj |= {"payment_intent": "pi_not_of_this_mall", "reason": "fraudulent"}
+    status, ack = platform_event(api, "charge.dispute.created", obj, "evt_foreign_dispute")
+    assert (status, ack["outcome"]) == (200, "ignored_unknown_payment_intent")

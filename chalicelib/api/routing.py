@@ -55,8 +55,9 @@ class ErrorDetail(msgspec.Struct):
 
     code: str
     message: str
-    fields: list[FieldError] = msgspec.field(default_factory=list)
-    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    # No defaults: the document marks all four required, as they always are.
+    fields: list[FieldError]
+    details: dict[str, Any]
 
 
 class ErrorBody(msgspec.Struct):
@@ -146,7 +147,9 @@ def endpoint(
                 response = error_response(error)
             except Exception:
                 logger.exception("unhandled error", extra={"route": path, "method": method})
-                response = to_response(500, ErrorBody(ErrorDetail("internal_error", "Something went wrong.")))
+                response = to_response(
+                    500, ErrorBody(ErrorDetail("internal_error", "Something went wrong.", [], {}))
+                )
             logger.info(
                 "request",
                 extra={
@@ -262,7 +265,7 @@ def chalice_errors_in_our_shape(cors: Any) -> Callable[[Any, Callable[[Any], Res
             name, (_snake(name.removesuffix("Error")), str(body.get("Message")))
         )
         details = {"allow": response.headers["Allow"]} if "Allow" in response.headers else {}
-        shaped = to_response(response.status_code, ErrorBody(ErrorDetail(code, message, details=details)))
+        shaped = to_response(response.status_code, ErrorBody(ErrorDetail(code, message, [], details)))
         shaped.headers = {**response.headers, **shaped.headers}
         for header, value in cors_headers.items():
             shaped.headers.setdefault(header, value)

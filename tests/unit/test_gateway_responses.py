@@ -54,3 +54,8 @@ def test_gateway_responses_exist_only_once_a_rest_api_is_named() -> None:
     responses = [r for r in document["Resources"].values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
     assert responses and all(r["Condition"] == "HasRestApi" for r in responses)
     assert all(r["Properties"]["RestApiId"] == {"Ref": "RestApiId"} for r in responses)
+
+
+def test_the_document_marks_every_key_of_the_error_shape_required() -> None:
+    _, components = msgspec.json.schema_components([ErrorBody])
+    assert components["ErrorDetail"]["required"] == ["code", "message", "fields", "details"]

@@ -5,7 +5,7 @@ no such routes."""
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from chalice import Blueprint
 
@@ -14,7 +14,7 @@ from chalicelib.api.routing import endpoint
 from chalicelib.core.document import Document
 from chalicelib.order.schemas import EventQuery, OrderEventPage
 from chalicelib.payment.webhooks import WebhookAck
-from chalicelib.payout.schemas import SweepQuery, SweepRun
+from chalicelib.payout.schemas import OnboardingQuery, SweepQuery, SweepRun
 
 simulated_payments = Blueprint(__name__)
 TAG = "Development"
@@ -156,6 +156,8 @@ identity and bank details.</p>
 <form method="post" action="{complete}"><button type="submit">Complete onboarding</button></form>
 <p><a href="{leave}">Leave without finishing</a></p>
 </body></html>"""
+# Without the link's URLs (an old link, a script): the API's own pages.
+_RETURN = "/payouts/onboarding/return"
 
 
 @endpoint(
@@ -164,14 +166,16 @@ identity and bank details.</p>
     "/dev/connect/accounts/{account_id}/onboarding",
     summary="Simulated Stripe onboarding page (where the account link leads locally)",
     tag=TAG,
+    query=OnboardingQuery,
     media_type="text/html",
 )
-def onboarding_page(account_id: str) -> Document:
-    complete = f"/dev/connect/accounts/{quote(account_id)}/complete-form"
-    return Document(
-        "text/html",
-        _PAGE.format(account=escape(account_id), complete=complete, leave="/payouts/onboarding/return"),
-    )
+def onboarding_page(account_id: str, query: OnboardingQuery) -> Document:
+    # As on Stripe: leaving (finished or not) goes to the link's return_url; the account's state is read
+    # from the API, never from the way back.
+    back = query.return_url or _RETURN
+    complete = f"/dev/connect/accounts/{quote(account_id)}/complete-form?{urlencode({'return_url': back})}"
+    page = _PAGE.format(account=escape(account_id), complete=escape(complete), leave=escape(back))
+    return Document("text/html", page)
 
 
 @endpoint(
@@ -180,17 +184,20 @@ def onboarding_page(account_id: str) -> Document:
     "/dev/connect/accounts/{account_id}/complete-form",
     summary="The onboarding page's button: completes onboarding and shows where to go next",
     tag=TAG,
+    query=OnboardingQuery,
     media_type="text/html",
+    content_types=("application/x-www-form-urlencoded", "application/json"),
 )
-def complete_from_page(account_id: str) -> Document:
+def complete_from_page(account_id: str, query: OnboardingQuery) -> Document:
     from chalicelib.payment.simulator import complete_onboarding
 
     ack = complete_onboarding(account_id, _deliver_connect)
     text = "Onboarding complete." if ack.outcome == "active" else f"Stripe answered: {ack.outcome}."
+    back = escape(query.return_url or _RETURN)
     return Document(
         "text/html",
         f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Done</title><p>{escape(text)} '
-        "You can close this page and go back to the back office.</p></html>",
+        f'<a href="{back}">Back to the shop</a></p></html>',
     )
 
 

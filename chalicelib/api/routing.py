@@ -107,11 +107,13 @@ def endpoint(
     raw_body: bool = False,
     media_type: str = "application/json",
     base_url: bool = False,
+    content_types: tuple[str, ...] = ("application/json",),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declares a route. The handler receives path parameters, then `principal`, `body`, `query`,
     `headers` (the named request headers, lower-case, None when absent), `raw_body` and `base_url` (where
     this API is served, for links back to it) as keyword arguments when the route declares them, and
-    returns a msgspec struct (or None for 204), or a Document for `media_type` other than JSON."""
+    returns a msgspec struct (or None for 204), or a Document for `media_type` other than JSON.
+    `content_types`: what the request body may be (an HTML form's button posts a form)."""
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         implied = {400} if body or query or "{" in path else set()
@@ -162,7 +164,7 @@ def endpoint(
             return response
 
         view.__name__ = handler.__name__
-        bp.route(path, methods=[method])(view)
+        bp.route(path, methods=[method], content_types=list(content_types))(view)
         return handler
 
     return decorate

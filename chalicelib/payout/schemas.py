@@ -159,6 +159,15 @@ class ShopPayoutRun(Struct):
     payouts: list[Payout]
 
 
+# Where the simulated onboarding page sends the shop back: the account link's own URLs, as on Stripe.
+BackUrl = Annotated[str, Meta(pattern=r"^https?://[^\s<>\"']+$", max_length=2048)]
+
+
+class OnboardingQuery(Struct, forbid_unknown_fields=True):
+    refresh_url: BackUrl | None = None
+    return_url: BackUrl | None = None
+
+
 class SweepQuery(Struct, forbid_unknown_fields=True):
     days_ahead: Annotated[
         int, Meta(ge=0, le=62, description="Run as if this many days had passed: due dates and holds")

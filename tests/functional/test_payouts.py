@@ -336,3 +336,25 @@ def test_an_unanswered_bank_payout_is_retried_by_the_operator_with_the_same_key(
     assert status == 200, run
     assert [(p["id"], p["status"]) for p in run["payouts"]] == [(waiting["id"], "in_transit")]
     assert [k for m, k in faulty.keys if m == "create_bank_payout"] == [f"bank-payout:{waiting['id']}"] * 2
+
+
+def test_the_simulated_onboarding_page_leads_back_where_the_link_says(api, mall):
+    from urllib.parse import urlsplit
+
+    status, created = api.call("POST", "/retailer/payouts/account", key=mall["key"])
+    assert status == 201, created
+    link = urlsplit(created["onboarding_url"])
+    page = api.http.get(f"{link.path}?{link.query}")
+    html = page.body.decode()
+    assert page.status_code == 200 and 'href="http://localhost/payouts/onboarding/return"' in html
+    action = html.split('action="')[1].split('"')[0].replace("&amp;", "&")
+    assert action.endswith("?return_url=http%3A%2F%2Flocalhost%2Fpayouts%2Fonboarding%2Freturn"), action
+
+    done = api.http.post(action, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=b"")
+    assert done.status_code == 200, done.body
+    assert 'href="http://localhost/payouts/onboarding/return"' in done.body.decode()
+    assert api.call("GET", "/retailer/payouts/account", key=mall["key"])[1]["status"] == "active"
+    # A way back that is not a web address is refused, never written into the page.
+    account_id = created["stripe_account_id"]
+    hostile = api.http.get(f"/dev/connect/accounts/{account_id}/onboarding?return_url=javascript:alert(1)")
+    assert hostile.status_code == 400 and b"javascript" not in hostile.body.split(b'"fields"')[0]

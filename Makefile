@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.slots
 	$(BIN)/python -m bench.payouts
+	$(BIN)/python -m bench.notifications
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

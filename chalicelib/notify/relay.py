@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +61,7 @@ def webhook_body(item: OrderEventItem, shop_id: str) -> str:
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
+BOOKKEEPING_WORKERS = 8
 # The stream hands an event over within seconds; the sweep leaves it that long before it steps in, so the
 # two rarely publish one event twice.
 SWEEP_GRACE = timedelta(minutes=2)
@@ -115,17 +117,22 @@ def relay_items(items: Sequence[OrderEventItem], publisher: Publisher | None = N
     publish = publisher or default_publisher()
     by_id = {event_id(item): item for item in items}
     published = publish([(eid, envelope(item)) for eid, item in by_id.items()])
-    relayed = 0
-    for eid in published:
-        item = by_id[eid]
+    if not published:
+        return 0
+
+    def bookkeep(eid: str) -> int:
         try:
-            _schedule_webhooks(item, eid)
-            _leave_outbox(item)
+            _schedule_webhooks(by_id[eid], eid)
+            _leave_outbox(by_id[eid])
         except Exception:
             logger.exception("event published but not taken out of the outbox", extra={"event_id": eid})
-            continue
-        relayed += 1
-    return relayed
+            return 0
+        return 1
+
+    # Three DynamoDB calls an event, each waiting on the network: a stream shard's batch of 100 is done
+    # in the time of about 13 events, not 100.
+    with ThreadPoolExecutor(max_workers=min(BOOKKEEPING_WORKERS, len(published))) as pool:
+        return sum(pool.map(bookkeep, published))
 
 
 def _schedule_webhooks(item: OrderEventItem, eid: str) -> None:

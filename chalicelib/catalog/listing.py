@@ -2,19 +2,21 @@
 
 A product is *listed* when it is active and its shop is active. Listing is written, not computed at read
 time, so that every storefront list is a single Query: a listed product carries the keys of the sparse
-indexes gsi2/gsi3 and has one SearchEntry per word. Everything that changes the inputs (product edits,
-prices, shop rename, suspension) calls `stage_listing` in the same transaction as its own write.
+indexes gsi2/gsi3 and has one SearchEntry per word. Product edits and prices call `stage_listing` in the
+same transaction as their own write; shop-wide changes (rename, terms, suspension) are recorded on the shop
+and relisted by a worker off the request (chalicelib/catalog/relisting.py), while storefront reads leave out
+products of shops that are not active in the meantime.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import msgspec
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.catalog import search
 from chalicelib.catalog.models import ProductItem, SearchEntry, VariantItem
-from chalicelib.core.db import MallItem, transaction
 from chalicelib.core.text import sort_key
 from chalicelib.shop.models import ShopItem
 
@@ -99,32 +101,22 @@ def entry_keys_of(product: ProductItem) -> set[tuple[str, str]]:
     return _entry_keys(product)
 
 
-def sync_shop_products(shop: ShopItem) -> int:
-    """Re-lists every product of a shop after the shop was renamed, changed its fulfilment offer, was
-    suspended or reactivated.
+def active_shops(shop_ids: set[str]) -> set[str]:
+    """Which of these shops are active: one BatchGetItem (a page names at most 100 shops).
 
-    Operator-side fan-out: one transaction per product, each conditional on the product's version, so a
-    concurrent retailer edit makes us re-read rather than overwrite it. Returns the products rewritten.
-    """
-    shop_name = shop.profile.name
-    terms = shop_terms_of(shop)
-    rewritten = 0
-    for summary in ProductItem.gsi1.query(f"SHOP#{shop.shop_id}#PRODUCTS"):
-        for _attempt in range(3):
-            # The whole partition: a rename changes the words, which include the variants' options.
-            items = list(MallItem.query(f"PRODUCT#{summary.product_id}", consistent_read=True))
-            product = next(i for i in items if isinstance(i, ProductItem))
-            before = entry_keys_of(product)
-            product.shop_name = shop_name
-            product.shop_terms = terms
-            product.words = product_words(product, [i for i in items if isinstance(i, VariantItem)])
-            apply_listing(product, shop.active)
-            try:
-                with transaction() as tx:
-                    tx.save(product)
-                    stage_listing(tx, product, before)
-                rewritten += 1
-                break
-            except TransactWriteError:
-                continue
-    return rewritten
+    Listing is relisted off the request after a suspension (chalicelib/catalog/relisting.py); until the
+    worker has passed, a suspended shop's products still carry listing keys, so storefront lists and reads
+    check their shops' status here and leave those products out."""
+    if not shop_ids:
+        return set()
+    keys = [ShopItem.key_for(shop_id) for shop_id in sorted(shop_ids)]
+    found = ShopItem.batch_get(keys, attributes_to_get=["pk", "sk", "kind", "shop_id", "status"])
+    return {shop.shop_id for shop in found if shop.active}
+
+
+_Listed = TypeVar("_Listed", ProductItem, SearchEntry)
+
+
+def of_active_shops(items: list[_Listed]) -> list[_Listed]:
+    active = active_shops({i.shop_id for i in items})
+    return [i for i in items if i.shop_id in active]

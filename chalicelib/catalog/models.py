@@ -33,9 +33,14 @@ class ProductItem(MallItem, discriminator="product"):
     price_from = NumberAttribute(default=0)
     price_to = NumberAttribute(default=0)
     words = ListAttribute(of=UnicodeAttribute, default=list)
-    # The shop's name and fulfilment offer, copied here (and refreshed by listing.sync_shop_products) so
+    # The shop's name and fulfilment offer, copied here (and refreshed by the relist worker) so
     # that pricing a cart reads only product and variant items: one BatchGetItem however many shops.
     shop_terms = JSONAttribute(default=dict)
+    # The shop's status and listing version as of the last relisting (chalicelib/catalog/relisting.py):
+    # product edits keep the listing the worker decided, and a product already at the shop's version is
+    # skipped by a redelivered message.
+    shop_active = BooleanAttribute(default=True)
+    shop_listing_version = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()

@@ -18,8 +18,10 @@ from chalicelib.catalog.errors import (
     lost_a_race,
 )
 from chalicelib.catalog.listing import (
+    active_shops,
     apply_listing,
     entry_keys_of,
+    of_active_shops,
     product_words,
     shop_terms_of,
     stage_listing,
@@ -64,7 +66,9 @@ def product_id_of(variant_id: str) -> str:
 def create_product(principal: Principal, body: ProductIn) -> Product:
     shop_id = principal.require_writable_shop()
     _check_new_product(body)
-    shop = ShopItem.get(*ShopItem.key_for(shop_id))
+    # Consistent, and checked again in the transaction: a product created while its shop is being suspended
+    # or renamed either carries the new state or is refused (the relist worker may have passed already).
+    shop = ShopItem.get(*ShopItem.key_for(shop_id), consistent_read=True)
     stamp = iso(now())
     product_id = new_id("prod")
     product = ProductItem(
@@ -78,14 +82,20 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
         category=body.category,
         vat_rate_bps=body.vat_rate_bps,
         active=body.active,
+        shop_active=shop.active,
+        shop_listing_version=int(shop.listing_version),
         created_at=stamp,
         updated_at=stamp,
     )
     variants = [_new_variant(product, v, stamp, i) for i, v in enumerate(body.variants)]
     _derive(product, variants)
     apply_listing(product, shop.active)
+    unchanged = ShopItem.listing_version == int(shop.listing_version)
+    if not shop.listing_version:
+        unchanged |= ShopItem.listing_version.does_not_exist()  # shops stored before listing versions
     try:
         with transaction() as tx:
+            tx.condition_check(ShopItem, *ShopItem.key_for(shop_id), condition=unchanged)
             tx.save(product, condition=ProductItem.pk.does_not_exist())
             for variant in variants:
                 tx.save(variant, condition=VariantItem.pk.does_not_exist())
@@ -123,7 +133,7 @@ def update_product(principal: Principal, product_id: str, update: ProductUpdate)
         setattr(product, field, value)
     product.updated_at = iso(now())
     _derive(product, variants)
-    apply_listing(product, principal.shop_active)
+    apply_listing(product, product.shop_active)
     _save_product(product, before)
     return _view(product, variants, images)
 
@@ -139,7 +149,7 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
     variants.append(variant)
     product.updated_at = stamp
     _derive(product, variants)
-    apply_listing(product, principal.shop_active)
+    apply_listing(product, product.shop_active)
     try:
         with transaction() as tx:
             tx.save(product)
@@ -169,7 +179,7 @@ def update_variant(principal: Principal, product_id: str, variant_id: str, updat
     before = entry_keys_of(product)
     product.updated_at = stamp
     _derive(product, variants)
-    apply_listing(product, principal.shop_active)
+    apply_listing(product, product.shop_active)
     sku_changed = variant.sku.upper() != old_sku.upper()
     try:
         with transaction() as tx:
@@ -226,7 +236,7 @@ def change_stock(principal: Principal, product_id: str, variant_id: str, change:
 
 def get_product(product_id: str) -> Product:
     product, variants, images = _load(product_id, consistent=False)
-    if not product.listed:
+    if not product.listed or not active_shops({product.shop_id}):
         raise ProductNotFound(product_id)
     return _view(product, variants, images, public=True)
 
@@ -253,7 +263,7 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
         items, cursor = query_page(
             ProductItem, f"LISTED#CAT#{query.category}", index="gsi3", limit=query.limit, cursor=query.cursor
         )
-        return ProductPage([_summary(i) for i in items], cursor)
+        return ProductPage([_summary(i) for i in of_active_shops(items)], cursor)
     wanted = search.query_words(query.q)
     if not wanted:
         raise InvalidInput.single("q", "has no searchable words")
@@ -275,7 +285,7 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
         cursor=query.cursor,
         max_calls=2,
     )
-    return ProductPage([_summary(e) for e in entries], cursor)
+    return ProductPage([_summary(e) for e in of_active_shops(entries)], cursor)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from pynamodb.exceptions import PutError
 
+from chalicelib.catalog.listing import active_shops
 from chalicelib.catalog.models import ProductItem, VariantItem
 from chalicelib.catalog.service import product_id_of
 from chalicelib.checkout import pickup, pricing
@@ -215,7 +216,8 @@ def load_open_cart(cart_id: str, token: str | None) -> CartItem:
 
 
 def load_snapshot(variant_ids: list[str], consistent: bool = False) -> Snapshot:
-    """One BatchGetItem: every line's variant and product item (a cart has at most 25 lines: 50 keys)."""
+    """One BatchGetItem: every line's variant and product item (a cart has at most 25 lines: 50 keys), and
+    one of their shops' status."""
     keys: set[tuple[str, str]] = set()
     for variant_id in variant_ids:
         product_id = product_id_of(variant_id)
@@ -228,6 +230,9 @@ def load_snapshot(variant_ids: list[str], consistent: bool = False) -> Snapshot:
             variants[item.variant_id] = item
         elif isinstance(item, ProductItem):
             products[item.product_id] = item
+    # A suspension is relisted off the request (chalicelib/catalog/relisting.py): until the worker has
+    # passed, a suspended shop's products still look listed, so their shops' status is read here too.
+    open_shops = active_shops({p.shop_id for p in products.values() if p.listed})
     lines: dict[str, CatalogLine] = {}
     terms: dict[str, dict[str, Any]] = {}
     for variant_id, variant in variants.items():
@@ -247,7 +252,7 @@ def load_snapshot(variant_ids: list[str], consistent: bool = False) -> Snapshot:
             stock=int(variant.stock),
             sellable=bool(product.active and variant.active),
             # `listed` is false exactly when the product is active but its shop is not (suspended).
-            shop_active=bool(product.listed or not product.active),
+            shop_active=bool((product.listed and product.shop_id in open_shops) or not product.active),
         )
     return Snapshot(lines, terms)
 

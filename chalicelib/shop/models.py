@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import msgspec
-from pynamodb.attributes import ListAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from chalicelib.core.db import MallItem
 from chalicelib.shop.schemas import ShopProfile
@@ -28,6 +28,9 @@ class ShopItem(MallItem, discriminator="shop"):
     key_prefix = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Incremented in the shop's own write by every change its products carry (status, name, terms): the
+    # relist worker brings each product to it (chalicelib/catalog/relisting.py).
+    listing_version = NumberAttribute(default=0)
     version = VersionAttribute()
 
     @staticmethod

@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from chalicelib.auth.keys import IssuedKey, Role
 from chalicelib.auth.models import ApiKeyItem
 from chalicelib.auth.service import Principal, new_key_item
-from chalicelib.catalog import listing
+from chalicelib.catalog import listing, relisting
 from chalicelib.catalog.taxonomy import is_category
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import query_page, transaction
@@ -80,45 +80,69 @@ def operator_get_shop(shop_id: str) -> RetailerShop:
     return _retailer_view(_load(shop_id))
 
 
+# A conflicting write (the other of a suspension and a key rotation, a profile edit) makes these operator
+# actions read the shop again and retry rather than fail: each is one transaction conditional on the
+# shop's version, so a retry never applies a stale read.
+_OPERATOR_ATTEMPTS = 3
+
+
 def rotate_key(shop_id: str) -> RotatedKey:
-    shop = _load(shop_id)
-    issued, key_item = _new_shop_key(shop_id, active=shop.active)
-    try:
-        with transaction() as tx:
-            tx.delete(ApiKeyItem(*ApiKeyItem.key_for(shop.key_digest)))
-            tx.save(key_item, condition=ApiKeyItem.pk.does_not_exist())
-            tx.update(
-                shop,
-                actions=[
-                    ShopItem.key_digest.set(issued.digest),
-                    ShopItem.key_prefix.set(issued.display_prefix),
-                    ShopItem.updated_at.set(iso(now())),
-                ],
-                condition=ShopItem.key_digest == shop.key_digest,
-            )
-    except TransactWriteError:
-        raise ShopChangedConcurrently(shop_id) from None
-    return RotatedKey(api_key=issued.plaintext, api_key_prefix=issued.display_prefix)
-
-
-def set_shop_status(shop_id: str, active: bool) -> RetailerShop:
-    """Suspension hides the shop and its products from storefronts and makes its key read-only."""
-    # Consistent: the key digest read here must be the current one (a rotation may have just happened).
-    shop = _load(shop_id, consistent=True)
-    status = ACTIVE if active else SUSPENDED
-    if shop.status != status:
-        shop.status = status
-        _index_keys(shop)
-        shop.updated_at = iso(now())
-        key = ApiKeyItem.get(*ApiKeyItem.key_for(shop.key_digest))
+    for _ in range(_OPERATOR_ATTEMPTS):
+        # Consistent: the new key copies the shop's current status, and the old digest must be current.
+        shop = _load(shop_id, consistent=True)
+        issued, key_item = _new_shop_key(shop_id, active=shop.active)
         try:
             with transaction() as tx:
-                tx.save(shop)
-                tx.update(key, actions=[ApiKeyItem.shop_active.set(active)])
+                tx.delete(ApiKeyItem(*ApiKeyItem.key_for(shop.key_digest)))
+                tx.save(key_item, condition=ApiKeyItem.pk.does_not_exist())
+                # Conditional on the version read (PynamoDB adds it): a suspension in between makes us
+                # read again, so the new key never carries a status the shop no longer has.
+                tx.update(
+                    shop,
+                    actions=[
+                        ShopItem.key_digest.set(issued.digest),
+                        ShopItem.key_prefix.set(issued.display_prefix),
+                        ShopItem.updated_at.set(iso(now())),
+                    ],
+                    condition=ShopItem.key_digest == shop.key_digest,
+                )
         except TransactWriteError:
-            raise ShopChangedConcurrently(shop_id) from None
-    listing.sync_shop_products(shop)
-    return _retailer_view(shop)
+            continue
+        return RotatedKey(api_key=issued.plaintext, api_key_prefix=issued.display_prefix)
+    raise ShopChangedConcurrently(shop_id)
+
+
+def set_shop_status(shop_id: str, active: bool, send: relisting.Sender | None = None) -> RetailerShop:
+    """Suspension hides the shop at once and makes its key follow the suspension rule (chalicelib/auth/
+    suspension.py); its products are relisted off the request, and storefront reads leave out the
+    products of a shop that is not active until then."""
+    status = ACTIVE if active else SUSPENDED
+    for _ in range(_OPERATOR_ATTEMPTS):
+        shop = _load(shop_id, consistent=True)
+        if shop.status == status:
+            # Nothing to record; queue the relisting again anyway (it is idempotent), so repeating the
+            # call recovers a change whose message was lost.
+            relisting.request_relisting(shop_id, int(shop.listing_version), send)
+            return _retailer_view(shop)
+        shop.status = status
+        shop.listing_version = int(shop.listing_version) + 1
+        _index_keys(shop)
+        shop.updated_at = iso(now())
+        try:
+            with transaction() as tx:
+                tx.save(shop)  # conditional on the version read: a rotation in between makes us retry
+                # By key, not read first: the key item of the digest we read. A rotation that replaced
+                # it fails this condition (and the shop's version), and the next attempt reads the new one.
+                tx.update(
+                    ApiKeyItem(*ApiKeyItem.key_for(shop.key_digest)),
+                    actions=[ApiKeyItem.shop_active.set(active)],
+                    condition=ApiKeyItem.pk.exists(),
+                )
+        except TransactWriteError:
+            continue
+        relisting.request_relisting(shop_id, int(shop.listing_version), send)
+        return _retailer_view(shop)
+    raise ShopChangedConcurrently(shop_id)
 
 
 def _new_shop_key(shop_id: str, active: bool = True) -> tuple[IssuedKey, ApiKeyItem]:
@@ -140,29 +164,13 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
     shop = _load(shop_id, consistent=True)
     profile = msgspec.structs.replace(shop.profile, **profile_fields(update))
     _check_profile(profile)
-    before = shop.profile
-    # Products carry the shop's name and fulfilment offer (see catalog.listing.shop_terms_of).
-    # Hours, closed dates and zone too: carts compute pickup slots and "ready by" from that copy.
-    relist = (
-        before.name,
-        before.pickup,
-        before.delivery,
-        before.location,
-        before.address,
-        before.opening_hours,
-        before.closed_dates,
-        before.timezone,
-    ) != (
-        profile.name,
-        profile.pickup,
-        profile.delivery,
-        profile.location,
-        profile.address,
-        profile.opening_hours,
-        profile.closed_dates,
-        profile.timezone,
-    )
+    # Products carry the shop's name and terms (catalog.listing.shop_terms_of: fulfilment, address, hours,
+    # closed dates and zone, from which carts compute pickup slots): only a change to those is relisted.
+    terms_before = listing.shop_terms_of(shop)
     _apply_profile(shop, profile)
+    relist = listing.shop_terms_of(shop) != terms_before
+    if relist:
+        shop.listing_version = int(shop.listing_version) + 1
     shop.updated_at = iso(now())
     try:
         shop.save()  # VersionAttribute makes this conditional on the version we read
@@ -171,7 +179,7 @@ def update_profile(principal: Principal, update: ShopProfileUpdate) -> RetailerS
             raise ShopChangedConcurrently(shop_id) from None
         raise
     if relist:
-        listing.sync_shop_products(shop)
+        relisting.request_relisting(shop_id, int(shop.listing_version))
     return _retailer_view(shop)
 
 

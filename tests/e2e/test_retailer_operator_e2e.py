@@ -9,6 +9,7 @@ Everything created here has a name of its own, so the storefront tests sharing t
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -271,6 +272,10 @@ def test_operator_suspends_a_shop_and_it_leaves_the_storefront(
 
     assert api.ok("POST", f"/operator/shops/{shop['id']}/reactivate", key=operator)["status"] == "active"
     assert shop["id"] in listed_ids(api, "/shops")
+    # Its products are listed again by the relist worker, fed by the relist queue (off the request).
+    deadline = time.monotonic() + 15
+    while not api.get("/products", params={"q": "e2esuspended"})["items"] and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert [p["id"] for p in api.get("/products", params={"q": "e2esuspended"})["items"]] == [product["id"]]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import support
+from relist_support import run_relisting
 from support import make_product, vid
 
 BAKERY, BUTCHER, GROCERY_BOX = 0, 1, 12  # tools/demo_data.py: pickup only, both, delivery only
@@ -223,6 +224,7 @@ def test_configuring_slots_later_reaches_carts_of_existing_products(api, open_sh
     )
     assert status == 200, body
     assert body["profile"]["pickup"]["slots"]["capacity"] == 2
+    run_relisting()  # products carry the shop's terms: rewritten off the request
 
     assert starts(list_slots(api, cart_id, token, bread["shop_id"]))[0] == "2026-03-28T09:00:00Z"
     cart = support.send(api, "GET", f"/carts/{cart_id}", headers={"X-Cart-Token": token})[1]
@@ -409,8 +411,8 @@ def test_releasing_an_unpaid_order_gives_the_slot_back(api, slot_shop, clock):
 
 
 def test_checkout_with_a_slot_keeps_the_call_budget(api, slot_shop, clock, monkeypatch):
-    """GetItem cart, BatchGetItem catalogue, BatchGetItem commission rates, one transaction, UpdateItem
-    order: the slot adds no call."""
+    """GetItem cart, BatchGetItem catalogue, BatchGetItem shops' status, BatchGetItem commission rates, one
+    transaction, UpdateItem order: the slot adds no call."""
     from chalicelib.core.db import MallItem
 
     intent = SimpleNamespace(id="pi_budget", client_secret="pi_budget_secret")
@@ -429,7 +431,14 @@ def test_checkout_with_a_slot_keeps_the_call_budget(api, slot_shop, clock, monke
         events.unregister("before-call.dynamodb", record)
 
     assert status == 201, result
-    assert sorted(calls) == ["BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems", "UpdateItem"]
+    assert sorted(calls) == [
+        "BatchGetItem",
+        "BatchGetItem",
+        "BatchGetItem",
+        "GetItem",
+        "TransactWriteItems",
+        "UpdateItem",
+    ]
 
 
 def test_cancelling_a_paid_pickup_gives_its_slot_back(api, slot_shop, clock):

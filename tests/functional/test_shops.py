@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import boto3
 import pytest
+from relist_support import run_relisting
 
 from chalicelib.core.config import settings
 from tools.demo_data import demo_shops
@@ -456,6 +457,7 @@ def test_rename_reaches_the_shops_product_listings_and_search(api, open_shop):
 
     status, _ = api.call("PATCH", "/retailer/shop", {"name": "Bakkerij Korenbloem"}, key=key)
     assert status == 200
+    assert run_relisting() == 1  # off the request: one message for the change
 
     for path in (f"/shops/{shop['id']}/products", "/products?category=bakery", "/products?q=loaf"):
         status, page = api.call("GET", path)
@@ -600,6 +602,10 @@ def test_suspension_hides_a_shop_and_its_products_and_reactivation_restores_them
     assert {i["id"] for i in during["category"][1]["items"]} == {other_loaf["id"]}
     assert {i["id"] for i in during["search"][1]["items"]} == {other_loaf["id"]}
     assert during["products"] == [404, 404]
+    # That was before the relist worker ran (storefront reads leave out a suspended shop's products);
+    # after it, the products are off the listings themselves, and nothing shows either.
+    assert run_relisting() == 1
+    assert _storefront_snapshot(api, shop["id"], [loaf["id"], tart["id"]]) == during
     # The retailer still sees everything it owns.
     status, mine = api.call("GET", "/retailer/shop", key=key)
     assert status == 200 and mine["status"] == "suspended"
@@ -610,6 +616,7 @@ def test_suspension_hides_a_shop_and_its_products_and_reactivation_restores_them
     status, reactivated = api.call("POST", f"/operator/shops/{shop['id']}/reactivate", key=operator_key)
 
     assert status == 200 and reactivated["status"] == "active"
+    assert run_relisting() == 1
     assert _storefront_snapshot(api, shop["id"], [loaf["id"], tart["id"]]) == before
     assert api.call("PATCH", "/retailer/shop", {"description": "We are back"}, key=key)[0] == 200
 

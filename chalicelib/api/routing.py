@@ -177,7 +177,9 @@ def _arguments(spec: RouteSpec, request: Any, path_params: dict[str, str]) -> di
             raise NotFound(name.removesuffix("_id"), value[:64])
     kwargs: dict[str, Any] = {}
     if spec.auth is not None:
-        kwargs["principal"] = authenticate(request.headers.get("authorization"), spec.auth)
+        kwargs["principal"] = authenticate(
+            request.headers.get("authorization"), spec.auth, (spec.method, spec.path)
+        )
     if spec.body is not None:
         kwargs["body"] = parse_body(request.raw_body, spec.body)
     if spec.query is not None:

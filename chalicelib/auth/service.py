@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.auth import suspension
 from chalicelib.auth.errors import InvalidApiKey, MissingApiKey, ShopSuspended, WrongRole
 from chalicelib.auth.keys import IssuedKey, Role, digest, issue_key, well_formed
 from chalicelib.auth.models import ApiKeyItem
@@ -17,13 +18,20 @@ class Principal:
     shop_active: bool
 
     def require_writable_shop(self) -> str:
+        """The shop id, for a service that changes the shop's own data. The rule lives in
+        chalicelib/auth/suspension.py and is applied to every route by `authenticate`; this repeats its
+        refusal for callers outside a route (seeding, tools) and for services never on its allowed list."""
         assert self.shop_id is not None
         if not self.shop_active:
             raise ShopSuspended(self.shop_id)
         return self.shop_id
 
 
-def authenticate(authorization: str | None, required: Role) -> Principal:
+def authenticate(
+    authorization: str | None, required: Role, route: tuple[str, str] | None = None
+) -> Principal:
+    """`route` is the (method, path template) being served: a suspended shop's key is held to the
+    suspension rule (chalicelib/auth/suspension.py) here, for every route at once."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingApiKey()
@@ -36,6 +44,8 @@ def authenticate(authorization: str | None, required: Role) -> Principal:
         raise InvalidApiKey() from None
     if record.role != required:
         raise WrongRole(required.value)
+    if route is not None:
+        suspension.check_route(record.shop_id, bool(record.shop_active), *route)
     return Principal(Role(record.role), record.shop_id, record.shop_active)
 
 

@@ -32,9 +32,12 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from tools import moto_cfn, moto_patches  # noqa: E402
+from tools import aws_operations, moto_cfn, moto_patches  # noqa: E402
 
 moto_patches.install()
+# Least privilege, measured: every AWS operation app.py and chalicelib make (tools/aws_operations.py).
+AWS_OPERATIONS = aws_operations.Recorder()
+AWS_OPERATIONS.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
@@ -60,3 +63,52 @@ def deploy_stack(stage: str = "test") -> dict[str, str]:
 def aws() -> Iterator[dict[str, str]]:
     with mock_aws():
         yield deploy_stack()
+
+
+# --- least privilege: the code's AWS operations against .chalice/policy-*.json -----------------------------
+_run: dict[str, set[str]] = {"collected": set(), "passed": set(), "deselected": set()}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _run["collected"] = {item.nodeid for item in items}
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _run["deselected"] |= {item.nodeid for item in items}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        _run["passed"].add(report.nodeid)
+
+
+def _whole_functional_suite_passed(config: pytest.Config) -> bool:
+    """Unexercised grants only count when every functional test ran and passed (no -k, -m, -x stop)."""
+    files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests" / "functional").glob("test_*.py")}
+    ran = {nodeid.split("::")[0] for nodeid in _run["passed"]}
+    functional = {n for n in _run["collected"] if n.startswith("tests/functional/")}
+    return files <= ran and functional <= _run["passed"] and not _run["deselected"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not any(n.startswith("tests/functional/") for n in _run["collected"]):
+        return
+    AWS_OPERATIONS.write(ROOT / "bench" / "results" / "aws-operations.json")
+    problems = [
+        f"{stage}: {op.role} role may not {op.action} on {resource}"
+        for stage in ("prod", "dev")
+        for op, resource in aws_operations.refused(AWS_OPERATIONS.operations, stage)
+    ]
+    if _whole_functional_suite_passed(session.config):
+        problems += [
+            f"{stage}: {role} role is granted {action}, which no code path exercised"
+            for stage in ("prod", "dev")
+            for role, action in aws_operations.unexercised(AWS_OPERATIONS.operations, stage)
+        ]
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "least privilege (tools/aws_operations.py)", red=True)
+            for problem in problems:
+                reporter.write_line(problem)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,79 @@
+"""Least privilege, measured: the recorder (tools/aws_operations.py, installed by tests/conftest.py) sees the
+code's AWS operations as IAM authorises them, per role, and not the tests' own calls. The suite-wide check
+that every recorded operation is allowed by .chalice/policy-*.json runs at session end (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import test_images
+from test_images import Images, phone_jpeg
+
+from tools import aws_operations
+from tools.aws_operations import Operation
+
+# The image tests' fixtures: a retailer with a product, and the Lambda client that runs the processor.
+lambdas = test_images.lambdas
+shop_images = test_images.shop_images
+
+
+@pytest.fixture
+def recorded() -> Iterator[aws_operations.Recorder]:
+    recorder = aws_operations.Recorder()
+    recorder.install()
+    yield recorder
+    recorder.uninstall()
+
+
+def _actions(recorder: aws_operations.Recorder, role: str) -> set[str]:
+    return {op.action for op in recorder.operations if op.role == role}
+
+
+def test_an_upload_form_is_recorded_as_put_object_on_its_key(
+    recorded: aws_operations.Recorder, shop_images: Images
+) -> None:
+    status, ticket = shop_images.presign()
+    assert status == 201, ticket
+    key = ticket["upload"]["fields"]["key"]
+    bucket = "digital-mall-test-images-123456789012"
+    assert Operation("api", "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}") in recorded.operations
+    assert not aws_operations.refused(recorded.operations, "prod")
+
+
+def test_the_image_function_s_calls_are_checked_against_its_own_role(
+    recorded: aws_operations.Recorder, shop_images: Images
+) -> None:
+    shop_images.upload(phone_jpeg())
+    shop_images.deliver()
+    # The processor reads the upload and writes renditions with policy-images-*.json, not the API's role.
+    assert {"s3:GetObject", "s3:PutObject", "dynamodb:UpdateItem"} <= _actions(recorded, "images")
+    assert not aws_operations.refused(recorded.operations, "prod")
+    assert not aws_operations.refused(recorded.operations, "dev")
+
+
+def test_a_transaction_is_authorised_per_item_and_the_tests_own_calls_are_not_recorded(
+    recorded: aws_operations.Recorder, api: Any, operator_key: str, shop_body: dict[str, Any]
+) -> None:
+    boto3.client("s3").list_buckets()  # the test's own call: no app.py or chalicelib frame on the stack
+    status, created = api.call("POST", "/operator/shops", shop_body, key=operator_key)
+    assert status == 201, created
+    actions = _actions(recorded, "api")
+    assert "s3:ListAllMyBuckets" not in actions and "s3:ListBuckets" not in actions
+    assert "dynamodb:TransactWriteItems" not in actions  # IAM has no such action: one per item
+    assert "dynamodb:PutItem" in actions
+
+
+def test_an_operation_outside_the_policy_is_refused() -> None:
+    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/digital-mall-test"
+    scan = Operation("api", "dynamodb:Scan", table)
+    other_table = Operation("api", "dynamodb:GetItem", table.replace("mall-test", "mall-other"))
+    processor_writing_the_queue = Operation(
+        "images", "sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:digital-mall-test-payouts"
+    )
+    allowed = Operation("api", "dynamodb:GetItem", table)
+    refused = aws_operations.refused({scan, other_table, processor_writing_the_queue, allowed}, "prod")
+    assert [op for op, _ in refused] == sorted([scan, other_table, processor_writing_the_queue])
+    assert dict(refused)[scan].endswith("table/digital-mall-prod")  # checked as the prod stage names it

@@ -16,13 +16,14 @@ from chalicelib.core.types import (
     StockCount,
     VatRateBps,
 )
+from chalicelib.core.validation import text
 from chalicelib.images.schemas import Image
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Shop's own stock code")]
-OptionName = Annotated[str, Meta(min_length=1, max_length=30)]
-OptionValue = Annotated[str, Meta(min_length=1, max_length=40)]
+OptionName = Annotated[str, text(min_length=1, max_length=30)]
+OptionValue = Annotated[str, text(min_length=1, max_length=40)]
 Options = Annotated[dict[OptionName, OptionValue], Meta(max_length=3, description="e.g. size, colour")]
-ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
+ProductName = Annotated[str, text(min_length=1, max_length=200)]
 
 MAX_VARIANTS = 20
 

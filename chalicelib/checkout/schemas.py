@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from chalicelib.core.types import Id, Latitude, Longitude
+from chalicelib.core.validation import text
 from chalicelib.shop.schemas import Address, Email, Phone
 
 Quantity = Annotated[int, Meta(ge=1, le=99, description="Units of this variant, 1 to 99")]
@@ -30,16 +31,16 @@ class QuantityIn(Struct, forbid_unknown_fields=True):
 class DeliveryAddress(Struct, forbid_unknown_fields=True):
     """Where to deliver. Storefronts geocode the address; the mall checks the shop's delivery radius."""
 
-    street: Annotated[str, Meta(min_length=1, max_length=200)]
+    street: Annotated[str, text(min_length=1, max_length=200)]
     postal_code: Annotated[str, Meta(pattern=r"^[0-9A-Za-z -]{2,12}$")]
-    city: Annotated[str, Meta(min_length=1, max_length=100)]
+    city: Annotated[str, text(min_length=1, max_length=100)]
     country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
     lat: Latitude
     lng: Longitude
 
 
 class Contact(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Annotated[str, text(min_length=1, max_length=100)]
     phone: Phone
 
 

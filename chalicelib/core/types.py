@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from chalicelib.catalog.taxonomy import CATEGORIES
+from chalicelib.core.validation import text
 
 Id = Annotated[str, Meta(pattern=r"^[a-z0-9_-]{1,64}$", description="Opaque identifier")]
-Name = Annotated[str, Meta(min_length=1, max_length=120)]
-ShortText = Annotated[str, Meta(max_length=500)]
-LongText = Annotated[str, Meta(max_length=5000)]
+Name = Annotated[str, text(min_length=1, max_length=120)]
+ShortText = Annotated[str, text(max_length=500, multiline=True)]
+LongText = Annotated[str, text(max_length=5000, multiline=True)]
 # A Literal of the taxonomy: an unknown category is reported with every other bad field, and the OpenAPI
 # document lists the categories as an enum.
 Slug = Literal[CATEGORIES]  # type: ignore[valid-type]

@@ -6,6 +6,7 @@ conversion fails we walk the struct's fields ourselves and collect one problem p
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -40,10 +41,103 @@ def parse_query(params: dict[str, str] | None, model: type[T]) -> T:
 
 def convert(data: Any, model: type[T], *, strict: bool) -> T:
     try:
-        return msgspec.convert(data, model, strict=strict)
+        result = msgspec.convert(data, model, strict=strict)
     except msgspec.ValidationError:
         problems = _problems(data, model, "", strict) or [FieldProblem("body", "is invalid")]
+        named = {problem.field for problem in problems}
+        problems += [p for p in _text_problems(data, model, "") if p.field not in named]
         raise InvalidInput(problems) from None
+    problems = _text_problems(data, model, "")
+    if problems:
+        raise InvalidInput(problems)
+    return result
+
+
+# --- human text -------------------------------------------------------------------------------------------
+
+# What no name or description needs and what hides or reorders text on someone else's screen: C0 and C1
+# control characters (NUL included), bidirectional embeddings, overrides and isolates (U+202A-E,
+# U+2066-9), zero-width space, word joiner and invisible operators, the byte order mark, interlinear
+# annotation marks. Kept: tab and line breaks in multi-line text, the zero-width joiners that emoji and
+# some scripts need (U+200C, U+200D) and the left-to-right and right-to-left marks (U+200E, U+200F).
+_HIDDEN = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
+)
+_HIDDEN_MULTILINE = re.compile(f"[{_HIDDEN}]")
+_HIDDEN_LINE = re.compile(f"[{_HIDDEN}\t\n\r\u2028\u2029]")
+_TEXT_KEY = "human_text"
+
+
+def text(
+    *, min_length: int = 0, max_length: int, multiline: bool = False, description: str | None = None
+) -> msgspec.Meta:
+    """The constraints of a field people write and others read (a name, a description): its lengths, and
+    no control or invisible formatting characters, refused by :func:`convert` with the field named."""
+    return msgspec.Meta(
+        min_length=min_length,
+        max_length=max_length,
+        description=description,
+        extra={_TEXT_KEY: "multiline" if multiline else "line"},
+    )
+
+
+def text_problem(value: str, multiline: bool) -> str | None:
+    pattern = _HIDDEN_MULTILINE if multiline else _HIDDEN_LINE
+    if pattern.search(value):
+        kinds = "control" if multiline else "control or line break"
+        return f"must not contain {kinds} characters or invisible formatting (bidirectional overrides...)"
+    return None
+
+
+def _text_problems(data: Any, type_: Any, path: str) -> list[FieldProblem]:
+    """Walks the data (already of the right shape, or being reported for it) along the model and checks
+    every string whose type was declared with :func:`text`, dictionary keys included."""
+    kind = _text_kind(type_)
+    type_ = _unwrap(type_)
+    if kind is not None:
+        message = text_problem(data, kind == "multiline") if isinstance(data, str) else None
+        return [FieldProblem(path or "body", message)] if message else []
+    if _is_union(type_):
+        members = [a for a in typing.get_args(type_) if a not in (type(None), msgspec.UnsetType)]
+        # The first member the data has problems as (a value matches one member of the unions we use).
+        return next((found for m in members if (found := _text_problems(data, m, path))), [])
+    struct = _struct_of(type_)
+    if struct is not None:
+        if not isinstance(data, dict):
+            return []
+        found: list[FieldProblem] = []
+        for field in _fields(struct):
+            if field.encode_name in data:
+                found += _text_problems(data[field.encode_name], field.type, _join(path, field.encode_name))
+        return found
+    origin = typing.get_origin(type_)
+    if origin is list and isinstance(data, list):
+        (item,) = typing.get_args(type_)
+        return [p for i, element in enumerate(data) for p in _text_problems(element, item, f"{path}[{i}]")]
+    if origin is dict and isinstance(data, dict):
+        key_type, value_type = typing.get_args(type_)
+        found = []
+        for key, value in data.items():
+            # One problem per entry, under the entry's path: its key's, else its value's.
+            found += _text_problems(key, key_type, _join(path, str(key))) or _text_problems(
+                value, value_type, _join(path, str(key))
+            )
+        return found
+    return []
+
+
+def _text_kind(type_: Any) -> str | None:
+    if typing.get_origin(type_) is not typing.Annotated:
+        return None
+    for meta in typing.get_args(type_)[1:]:
+        if isinstance(meta, msgspec.Meta) and meta.extra and _TEXT_KEY in meta.extra:
+            return str(meta.extra[_TEXT_KEY])
+    return _text_kind(typing.get_args(type_)[0])
+
+
+@functools.cache
+def _fields(struct: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    return msgspec.structs.fields(struct)
 
 
 def _problems(data: Any, model: Any, path: str, strict: bool) -> list[FieldProblem]:

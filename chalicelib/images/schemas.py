@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from chalicelib.core.types import Id
+from chalicelib.core.validation import text
 
 MAX_IMAGES = 10  # per product: pending and ready images count, failed ones do not
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a 12-50 MP phone JPEG is 3-8 MB
@@ -22,7 +23,7 @@ UploadSize = Annotated[
     int,
     Meta(ge=1, le=MAX_UPLOAD_BYTES, description=f"The file's exact size in bytes, 1 to {MAX_UPLOAD_BYTES}"),
 ]
-AltText = Annotated[str, Meta(max_length=250, description="What the image shows, for screen readers")]
+AltText = Annotated[str, text(max_length=250, description="What the image shows, for screen readers")]
 ImageStatus = Literal["pending", "ready", "failed"]
 
 

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 from urllib.parse import urlsplit
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.auth.service import Principal
+from chalicelib.core import metrics
 from chalicelib.core.clock import iso, now, stamp
 from chalicelib.core.config import settings
 from chalicelib.core.db import shard_partitions
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.log import logger
+from chalicelib.notify import addresses
 from chalicelib.notify.models import (
     DELIVERED,
     DROPPED,
@@ -91,24 +90,15 @@ def validate_url(url: str) -> str:
     if parts.fragment:
         raise bad("url", "must not contain a fragment")
     local = settings().stage in _LOCAL_STAGES
-    if parts.scheme == "http" and local and host in _LOOPBACK_HOSTS:
+    if parts.scheme == "http" and local and addresses.normalise_host(host) in _LOOPBACK_HOSTS:
         return url
     if parts.scheme != "https":
         raise bad("url", "must be an https:// URL")
-    if not local and not _public_host(host):
+    if not local and not addresses.is_public_host(host):
         raise bad("url", "must be a public host")
     if port is not None and not 0 < port < 65536:
         raise bad("url", "has an invalid port")
     return url
-
-
-def _public_host(host: str) -> bool:
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        return "." in host  # a name; its addresses are checked again when a delivery is sent
 
 
 def register(principal: Principal, body: WebhookIn) -> CreatedWebhook:
@@ -262,6 +252,7 @@ def _attempt(item: DeliveryItem, webhook: WebhookItem | None) -> str | None:
     _finish(item, status, result.http_status, result.error, moment)
     _record_on_webhook(webhook, item, status, result.http_status, moment)
     if status == FAILED:
+        metrics.count("WebhookDeliveriesFailed")
         logger.warning(
             "webhook delivery failed for good",
             extra={"shop_id": item.shop_id, "event_id": item.event_id, "attempts": item.attempts},
@@ -339,54 +330,38 @@ def _record_on_webhook(
             raise
 
 
-@cache
-def _opener() -> Any:
-    # urllib (http.client, ssl) is imported here, by the relay, never on the API's cold start.
-    import urllib.request
-
-    class NoRedirects(urllib.request.HTTPRedirectHandler):
-        # A redirect could point anywhere (an internal address): it is a failed attempt, not followed.
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    return urllib.request.build_opener(NoRedirects)
+def _public_only() -> bool:
+    # Local and test stages post to a developer's own server on loopback.
+    return settings().stage not in _LOCAL_STAGES
 
 
 def post(url: str, secret: str, event_id: str, body: bytes) -> Attempt:
-    """One signed POST; any 2xx is success. Never raises: every failure is an Attempt to retry."""
-    import urllib.error
-    import urllib.request
-
-    if settings().stage not in _LOCAL_STAGES and not _resolves_publicly(url):
-        return Attempt(False, None, "host does not resolve to a public address")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "digital-mall-webhooks/1",
-            "Mall-Event-Id": event_id,
-            "Mall-Signature": sign(secret, int(time.time()), body),
-        },
-    )
-    try:
-        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as error:
-        status = int(error.code)
-    except (OSError, ValueError) as error:  # refused, timed out, TLS, bad URL
-        return Attempt(False, None, type(error).__name__)
-    return Attempt(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")
-
-
-def _resolves_publicly(url: str) -> bool:
-    """Checked before each POST too: a public name registered earlier may now point inside the network."""
-    import socket
+    """One signed POST; any 2xx is success, a redirect is a failure (it could point anywhere). Never
+    raises: every failure is an Attempt to retry. Outside local stages the host is resolved once, every
+    address checked public, and the connection made to the checked one (chalicelib/notify/addresses.py)."""
+    import http.client  # by the relay only, never on the API's cold start
 
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+        address = addresses.checked_address(host, port, public_only=True) if _public_only() else host
+    except addresses.NotPublic:
+        return Attempt(False, None, "host does not resolve to a public address")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "digital-mall-webhooks/1",
+        "Mall-Event-Id": event_id,
+        "Mall-Signature": sign(secret, int(time.time()), body),
+    }
+    try:
+        connection = addresses.pinned_connection(parts.scheme, host, address, port, TIMEOUT_SECONDS)
+        try:
+            connection.request("POST", target, body=body, headers=headers)
+            status = int(connection.getresponse().status)
+        finally:
+            connection.close()
+    except (OSError, ValueError, http.client.HTTPException) as error:  # refused, timed out, TLS, bad answer
+        return Attempt(False, None, type(error).__name__)
+    return Attempt(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")

@@ -8,6 +8,7 @@ from msgspec import Meta, Struct
 
 from chalicelib.checkout.schemas import VatOut
 from chalicelib.core.types import Cursor, Id, Limit
+from chalicelib.core.validation import text
 from chalicelib.order.lifecycle import Status
 
 
@@ -117,7 +118,7 @@ class RefundIn(Struct, forbid_unknown_fields=True):
     # cancels it.
     lines: Annotated[list[RefundLineIn], Meta(min_length=1, max_length=100)] | None = None
     restock: bool = False
-    reason: Annotated[str, Meta(max_length=500)] = ""
+    reason: Annotated[str, text(max_length=500, multiline=True)] = ""
 
 
 class RefundLine(Struct):

@@ -20,15 +20,16 @@ from chalicelib.core.types import (
     ShortText,
     Slug,
 )
+from chalicelib.core.validation import text
 
 Interval = tuple[HourMinute, HourMinute]
 DayHours = Annotated[list[Interval], Meta(max_length=4, description="[opens, closes] pairs, sorted")]
 
 
 class Address(Struct, forbid_unknown_fields=True):
-    street: Annotated[str, Meta(min_length=1, max_length=200)]
+    street: Annotated[str, text(min_length=1, max_length=200)]
     postal_code: Annotated[str, Meta(pattern=r"^[0-9A-Za-z -]{2,12}$")]
-    city: Annotated[str, Meta(min_length=1, max_length=100)]
+    city: Annotated[str, text(min_length=1, max_length=100)]
     country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
@@ -92,7 +93,7 @@ class ShopProfile(Struct, forbid_unknown_fields=True):
     pickup: Pickup
     delivery: Delivery
     timezone: TimeZone = "Europe/Brussels"
-    description: Annotated[str, Meta(max_length=2000)] = ""
+    description: Annotated[str, text(max_length=2000, multiline=True)] = ""
     phone: Phone | None = None
     email: Email | None = None
     closed_dates: ClosedDates = []
@@ -109,7 +110,7 @@ class ShopProfileUpdate(Struct, forbid_unknown_fields=True):
     pickup: Pickup | UnsetType = UNSET
     delivery: Delivery | UnsetType = UNSET
     timezone: TimeZone | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    description: Annotated[str, text(max_length=2000, multiline=True)] | UnsetType = UNSET
     phone: Phone | UnsetType | None = UNSET
     email: Email | UnsetType | None = UNSET
     closed_dates: ClosedDates | UnsetType = UNSET

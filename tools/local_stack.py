@@ -6,7 +6,10 @@
 4. `chalice local --no-autoreload` serves the API (stage "local" of .chalice/config.json);
 5. threads stand in for what chalice local does not run: the scheduled jobs, and the image-processing
    Lambda fed by the S3 upload queue and the payout worker fed by the payout queue (QueueConsumer).
-Ctrl-C stops everything it started. Everything lives in memory, so every run starts from a fresh demo.
+Ctrl-C, SIGTERM or SIGHUP (a supervisor, a closed terminal) stops everything it started, and `chalice
+local` dies with it even if it is killed outright (tools/processes.py). Everything lives in memory, so every
+run starts from a fresh demo. MALL_DEMO=0 starts it empty (tests/e2e/test_make_run.py, which only
+starts and stops it).
 """
 
 from __future__ import annotations
@@ -16,17 +19,24 @@ import json
 import logging
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
+import traceback
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from tools.processes import (  # noqa: F401 (free_port, port_in_use: also for the e2e tests)
+    STOP,
+    ChildFailed,
+    ChildServer,
+    free_port,
+    port_in_use,
+    wait_for_http,
+    wait_port_free,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "mall-stack.yaml"
@@ -141,31 +151,6 @@ class Scheduler(threading.Thread):
         self._stopped.set()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_for_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
-            time.sleep(0.2)
-
-
 def create_stack() -> dict[str, str]:
     import boto3
 
@@ -213,13 +198,12 @@ def serve_renditions(bucket: str) -> None:
 
 def image_env(endpoint: str, outputs: dict[str, str]) -> dict[str, str]:
     """The image bucket and queue of the stack (storefronts fetch renditions from the moto server), and
-    the payout and relist queues."""
+    the payout queue."""
     return {
         "IMAGE_BUCKET": outputs["ImageBucketName"],
         "IMAGE_QUEUE_NAME": outputs["ImageUploadQueueName"],
         "IMAGE_BASE_URL": f"{endpoint}/{outputs['ImageBucketName']}",
         "PAYOUT_QUEUE_NAME": outputs["PayoutQueueName"],
-        "RELIST_QUEUE_NAME": outputs["RelistQueueName"],
     }
 
 
@@ -274,56 +258,6 @@ class QueueConsumer(threading.Thread):
             "eventSourceARN": self._queue_arn,
             "awsRegion": REGION,
         }
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.join(timeout=5)
-
-
-class StreamRelay(threading.Thread):
-    """`chalice local` runs no event sources: this reads the table's stream from moto, as Lambda's poller
-    does, and hands each batch to the same `relay_order_events` function (app.py) the deployed stream
-    invokes. It starts at the stream's end: what seeding wrote is left to the scheduled sweep."""
-
-    def __init__(self, stream_arn: str, every_seconds: float = 0.5) -> None:
-        super().__init__(name="local-stream-relay", daemon=True)
-        self._arn = stream_arn
-        self._every = every_seconds
-        self._stopped = threading.Event()
-
-    def run(self) -> None:
-        import boto3
-
-        import app
-
-        streams = boto3.client("dynamodbstreams", region_name=REGION)
-        iterator: str | None = None
-        while not self._stopped.wait(self._every):
-            try:
-                if iterator is None:
-                    shard = streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0]
-                    iterator = streams.get_shard_iterator(
-                        StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-                    )["ShardIterator"]
-                answer = streams.get_records(ShardIterator=iterator, Limit=100)
-            except Exception as exc:  # moto stopping under us, or a hiccup: start again from the end
-                print(f"[stream] cannot read the table's stream: {exc!r}", flush=True)
-                iterator = None
-                continue
-            iterator = answer.get("NextShardIterator")
-            if answer["Records"]:
-                # As Lambda hands them over: JSON (times in epoch seconds), the stream's ARN on each.
-                records = [
-                    {
-                        **json.loads(json.dumps(r, default=lambda d: d.timestamp())),
-                        "eventSourceARN": self._arn,
-                    }
-                    for r in answer["Records"]
-                ]
-                try:
-                    app.relay_order_events({"Records": records}, None)
-                except Exception as exc:  # never raises by design; the sweep catches up regardless
-                    print(f"[stream] relay failed: {exc!r}", flush=True)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -389,9 +323,9 @@ def running_stack(
     os.environ.update(payment_env(f"http://127.0.0.1:{api_port}"))
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
-    api: subprocess.Popen[bytes] | None = None
+    api: ChildServer | None = None
     scheduler: Scheduler | None = None
-    consumers: list[QueueConsumer | StreamRelay] = []
+    consumers: list[QueueConsumer] = []
     try:
         outputs = create_stack()
         os.environ.update(image_env(endpoint, outputs))  # before chalicelib reads its settings
@@ -414,46 +348,42 @@ def running_stack(
                 "process_image_uploads",
             ),
             QueueConsumer("payouts", outputs["PayoutQueueUrl"], outputs["PayoutQueueArn"], "pay_shops"),
-            # Shop-wide changes (suspension, rename) relisted off the request, as deployed.
-            QueueConsumer("relist", outputs["RelistQueueUrl"], outputs["RelistQueueArn"], "relist_shops"),
-            StreamRelay(outputs["TableStreamArn"]),
         ]
         for consumer in consumers:
             consumer.start()
         chalice = Path(sys.executable).with_name("chalice")
-        api = subprocess.Popen(
-            [
-                str(chalice),
-                "local",
-                "--no-autoreload",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--stage",
-                STAGE,
-            ],
-            cwd=ROOT,
-            env={**os.environ, **aws_env(endpoint)},
-            stdout=subprocess.DEVNULL if quiet else None,
-            stderr=subprocess.DEVNULL if quiet else None,
-            start_new_session=True,  # Ctrl-C reaches us; we stop it in order
-        )
-        wait_for_http(f"{info.api_url}/openapi.json")
+        command = [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(api_port)]
+        with STOP.deferred():  # a stop signal now waits until `api` is set, so the finally stops it
+            api = ChildServer(
+                "chalice local",
+                [*command, "--stage", STAGE],
+                cwd=ROOT,
+                env={**os.environ, **aws_env(endpoint)},
+                ready_line="Serving on ",  # printed once it has bound the port
+                quiet=quiet,
+            )
+        try:
+            api.wait_serving(timeout=60)
+        except ChildFailed as failed:
+            # Most likely a server that took the port while we seeded (the check above came earlier).
+            raise SystemExit(
+                f"{failed}\nport {api_port} on 127.0.0.1 was taken while the stack started: stop what runs "
+                "there (an earlier make run?) and start again"
+            ) from None
+        wait_for_http(f"{info.api_url}/openapi.json", server=api)
         scheduler = Scheduler()
         scheduler.start()
         yield info
     finally:
-        if scheduler is not None:
-            scheduler.stop()
-        for consumer in consumers:
-            consumer.stop()
+        STOP.stopping()  # whatever ends the stack, a stop signal from now on must not cut this short
+        # chalice local first: the only thing that could outlive this process and keep the port.
         if api is not None:
-            api.terminate()
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
+            api.stop()
+            if api.serving and not wait_port_free(api_port):
+                print(f"port {api_port} still answers after chalice local stopped", file=sys.stderr)
+        for thread in [scheduler, *consumers]:
+            if thread is not None:
+                thread.stop()
         moto.stop()
 
 
@@ -482,18 +412,16 @@ def _shown(path: Path) -> str:
 def main() -> None:
     api_port = int(os.environ.get("MALL_API_PORT", "8000"))
     moto_port = int(os.environ.get("MALL_AWS_PORT", "5001"))
+    seed = os.environ.get("MALL_DEMO", "1") != "0"
 
-    def _stop(*_: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM stops us like Ctrl-C, also in the middle of seeding
-
-    signal.signal(signal.SIGTERM, _stop)
-    # A shell that starts us in the background hands us SIGINT ignored; Ctrl-C must still stop us.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGINT, SIGTERM and SIGHUP stop us alike, also in the middle of seeding; only the first one counts.
+    STOP.install()
     print("Starting the local stack (moto, CloudFormation, demo data, chalice local)...", flush=True)
     partial = STATE_FILE.with_name(STATE_FILE.name + ".tmp")
     written = False
+    code = 0
     try:
-        with running_stack(api_port, moto_port) as info:
+        with running_stack(api_port, moto_port, seed=seed) as info:
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             written = True
             # Written whole then renamed: whoever polls for the file never reads half of it.
@@ -504,15 +432,30 @@ def main() -> None:
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
+    except SystemExit as refused:  # a port in use, chalice local unable to serve: say why, exit non-zero
+        code = 1
+        _say(f"make run failed: {refused.code}", sys.stderr)
+    except Exception:
+        code = 1
+        with contextlib.suppress(OSError):
+            traceback.print_exc()
     finally:
+        STOP.stopping()
         if written:  # never the file of another run (e.g. the one whose port made this one stop)
             partial.unlink(missing_ok=True)
             STATE_FILE.unlink(missing_ok=True)
-    print("Stopped.", flush=True)
+    _say("Stopped.", sys.stdout)
     # Everything it started is stopped and all state was in memory. Leave now: a normal interpreter exit
     # garbage-collects moto's whole heap object by object, seconds (tens on a busy machine) after "Stopped.".
-    sys.stderr.flush()
-    os._exit(0)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _say(text: str, stream: Any) -> None:
+    """Prints, unless the terminal is gone (SIGHUP after it closed): stopping must not fail on that."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream, flush=True)
 
 
 if __name__ == "__main__":

@@ -274,7 +274,7 @@ def _event(payout: PayoutItem, event_type: str, to: str, moment: datetime) -> An
         event_type,
         shop_id=payout.shop_id,
         payout_id=payout.payout_id,
-        amount_cents=int(payout.amount_cents),
+        amount_cents=payout.net_cents,  # what reaches (or reached) the bank, after any clawback
         from_status=payout.status,
         to_status=to,
         moment=moment,

@@ -24,6 +24,7 @@ from chalicelib.api.retailer_webhooks import retailer_webhooks
 from chalicelib.api.routing import chalice_errors_in_our_shape
 from chalicelib.api.storefront import storefront
 from chalicelib.core.config import settings
+from chalicelib.core.invocation import observed
 from chalicelib.notify.stream import table_stream_arn
 from chalicelib.payment.gateway import simulated
 
@@ -32,6 +33,9 @@ app = Chalice(app_name="digital-mall")
 app.api.cors = True
 # Chalice's own answers (415, 405, its 500) in the one error shape, with CORS headers (README, errors).
 app.register_middleware(chalice_errors_in_our_shape(app.api.cors), "http")
+# Every function, whatever its trigger: log lines carry the Lambda context; the metrics an invocation
+# counted are flushed when it ends (chalicelib/core/invocation.py).
+app.register_middleware(observed, "all")
 if "chalice.local" in sys.modules:
     # chalice local and chalice.test stand in for API Gateway: answer as its gateway responses do when
     # deployed (infra/mall-stack.yaml). Never imported in the Lambda.

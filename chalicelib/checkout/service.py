@@ -39,7 +39,9 @@ from chalicelib.checkout.errors import (
 )
 from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.pricing import LineProblem, PricedCart
+from chalicelib.checkout.refusals import counted_refusals
 from chalicelib.checkout.schemas import CheckoutIn, CheckoutResult
+from chalicelib.core import metrics
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import transaction
 from chalicelib.core.errors import InvalidInput
@@ -57,6 +59,7 @@ KEY_TTL_SECONDS = 7 * 24 * 3600
 RESERVATION_ATTEMPTS = 3
 
 
+@counted_refusals
 def checkout(
     cart_id: str, cart_token: str | None, idempotency_key: str | None, body: CheckoutIn
 ) -> CheckoutResult:
@@ -94,7 +97,9 @@ def checkout(
                     cart, cart_token, idempotency_key, fingerprint, priced, holds
                 )
             time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
-    return _attach_payment(order, cart_token, idempotency_key, created_here=True)
+    placed = _attach_payment(order, cart_token, idempotency_key, created_here=True)
+    metrics.count("OrdersPlaced")
+    return placed
 
 
 def _reserve(

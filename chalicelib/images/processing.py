@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
+from chalicelib.core import metrics
 from chalicelib.core.config import settings
 from chalicelib.core.log import logger
 from chalicelib.images import service, storage
@@ -288,6 +289,7 @@ def process_upload(bucket: str, key: str, attempts: int = 1) -> str:
         return "done"
     if attempts > MAX_ATTEMPTS:
         service.mark_failed(image, ProcessingGaveUp(attempts - 1))
+        metrics.count("ImageUploadsFailed")
         storage.delete_objects([key])
         logger.error("image processing gave up", extra=log)
         return "failed"
@@ -311,6 +313,7 @@ def process_upload(bucket: str, key: str, attempts: int = 1) -> str:
         raise
     except ImageRejected as rejected:
         service.mark_failed(image, rejected)
+        metrics.count("ImageUploadsRefused")
         storage.delete_objects([key])
         logger.info("upload rejected", extra={**log, "code": rejected.code})
         return "failed"

@@ -10,6 +10,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import metrics
 from chalicelib.core.clock import now, stamp
 from chalicelib.core.db import transaction
 from chalicelib.core.log import logger
@@ -108,6 +109,10 @@ def settle(
             if error.cause_response_code == "TransactionCanceledException" and reasons <= RACE_CODES:
                 continue  # another settlement or refund got there first: re-read and judge again
             raise
+        # Once per refund: only the settlement that wrote the final status gets here.
+        metrics.count("Refunds" if outcome == SUCCEEDED else "RefundsFailed")
+        if outcome == SUCCEEDED:
+            metrics.cents("RefundedCents", int(refund.amount_cents))
         if outcome == FAILED and refund.cancels == "yes":
             logger.error("refund of a cancelled order failed: to be retried", extra={"refund_id": refund_id})
         return outcome

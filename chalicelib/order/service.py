@@ -22,6 +22,7 @@ from chalicelib.auth.service import Principal
 from chalicelib.catalog.models import VariantItem
 from chalicelib.checkout.models import OPEN, CartItem, CheckoutKey
 from chalicelib.checkout.schemas import VatOut
+from chalicelib.core import metrics
 from chalicelib.core.clock import iso, now
 from chalicelib.core.db import MallItem, query_page, shard_partitions, transaction
 from chalicelib.core.log import logger
@@ -140,6 +141,7 @@ def mark_paid(
                 tx.save(event.item("paid"), condition=ProcessedEvent.pk.does_not_exist())
     except TransactWriteError:
         return _after_race(order_id, event)
+    metrics.count("OrdersPaid")
     return "paid"
 
 

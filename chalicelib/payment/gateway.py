@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
+from chalicelib.core import metrics
 from chalicelib.core.errors import UpstreamFailure
 
 
@@ -89,6 +90,8 @@ class PaymentProviderFailed(UpstreamFailure):
         )
         self.refused = refused
         self.reason = reason
+        # Counted where every adapter and caller raises it: each failure once (README, "Observability").
+        metrics.count("PaymentProviderErrors")
 
 
 class PaymentGateway(Protocol):

@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import metrics
 from chalicelib.core.clock import iso, stamp
 from chalicelib.core.db import MallItem, transaction
 from chalicelib.core.ids import new_id
@@ -266,7 +267,19 @@ def _move(
         raise
     for name, value in changes.items():
         setattr(payout, name, value)
+    _count(payout, to)
     return payout
+
+
+def _count(payout: PayoutItem, to: str) -> None:
+    """The payout metrics (README, "Observability"), once per move: only the run that made it gets here.
+    A payout is counted when its money reaches the shop's Stripe account (its transfer, made once); a
+    refused transfer and a bank payout sent back are failures."""
+    if to == TRANSFERRED:
+        metrics.count("Payouts")
+        metrics.cents("PayoutCents", int(payout.amount_cents))
+    elif to in (FAILED, RETURNED):
+        metrics.count("PayoutFailures")
 
 
 def _event(payout: PayoutItem, event_type: str, to: str, moment: datetime) -> Any:

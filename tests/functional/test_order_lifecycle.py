@@ -371,7 +371,10 @@ def test_a_parallel_burst_compares_no_more_codes_than_the_attempts_left(api, sho
     assert len(statuses) == burst
     compared = statuses.count(200) + statuses.count(422)
     assert compared == 1, statuses
-    assert statuses.count(429) == burst - 1, [a for a in answers if a[0] != 429]
+    # The others compared nothing: locked out, or (arriving after the collection) an illegal move.
+    others = [body["error"]["code"] for status, body in answers if status not in (200, 422)]
+    allowed = {"too_many_pickup_attempts", "illegal_transition", "sub_order_changed_concurrently"}
+    assert set(others) <= allowed, others
     expected = "collected" if 200 in statuses else "ready_for_pickup"
     assert shop_view(api, key, order_id)["status"] == expected
 

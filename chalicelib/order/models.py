@@ -79,7 +79,8 @@ class SubOrderItem(MallItem, discriminator="sub_order"):
     history = JSONAttribute(default=list)  # [{"at", "by", "from", "to"}]
     # Pickup only, set when the order is paid: shown to the customer, never in a shop's view.
     pickup_code = UnicodeAttribute(null=True)
-    # Wrong pickup codes in the window that started at the first of them (chalicelib/order/fulfilment.py).
+    # Pickup-code attempts taken in the window that started at the first of them: every wrong code, and the
+    # right one that collected; each taken before its compare (chalicelib/order/fulfilment.py).
     pickup_failures = NumberAttribute(null=True)
     pickup_failures_since = UnicodeAttribute(null=True)
     # Refunds (chalicelib/order/refunds.py): units refunded per variant, including pending refunds, and a

@@ -29,7 +29,7 @@ from tools.local_stack import free_port, port_in_use
 ROOT = Path(__file__).resolve().parents[2]
 # A seeded stack is up in ~10-30 s (moto, CloudFormation, 14 shops with their products and photos); more on
 # a busy machine, hence the override.
-START_TIMEOUT_S = float(os.environ.get("MALL_E2E_START_TIMEOUT", "60"))
+START_TIMEOUT_S = float(os.environ.get("MALL_E2E_START_TIMEOUT", "150"))
 STOP_TIMEOUT_S = 20.0
 HTTP_TIMEOUT_S = 30.0
 BANNER_END = "Ctrl-C stops everything."

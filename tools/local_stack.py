@@ -198,13 +198,12 @@ def serve_renditions(bucket: str) -> None:
 
 def image_env(endpoint: str, outputs: dict[str, str]) -> dict[str, str]:
     """The image bucket and queue of the stack (storefronts fetch renditions from the moto server), and
-    the payout and relist queues."""
+    the payout queue."""
     return {
         "IMAGE_BUCKET": outputs["ImageBucketName"],
         "IMAGE_QUEUE_NAME": outputs["ImageUploadQueueName"],
         "IMAGE_BASE_URL": f"{endpoint}/{outputs['ImageBucketName']}",
         "PAYOUT_QUEUE_NAME": outputs["PayoutQueueName"],
-        "RELIST_QUEUE_NAME": outputs["RelistQueueName"],
     }
 
 
@@ -349,8 +348,6 @@ def running_stack(
                 "process_image_uploads",
             ),
             QueueConsumer("payouts", outputs["PayoutQueueUrl"], outputs["PayoutQueueArn"], "pay_shops"),
-            # Shop-wide changes (suspension, rename) relisted off the request, as deployed.
-            QueueConsumer("relist", outputs["RelistQueueUrl"], outputs["RelistQueueArn"], "relist_shops"),
         ]
         for consumer in consumers:
             consumer.start()
@@ -368,7 +365,9 @@ def running_stack(
         try:
             api.wait_serving(timeout=60)
         except ChildFailed as failed:
-            # Most likely a server that took the port while we seeded (the check above came earlier).
+            if "Address already in use" not in str(failed):
+                raise SystemExit(str(failed)) from None
+            # A server that took the port while we seeded (the check above came earlier).
             raise SystemExit(
                 f"{failed}\nport {api_port} on 127.0.0.1 was taken while the stack started: stop what runs "
                 "there (an earlier make run?) and start again"

@@ -198,12 +198,13 @@ def serve_renditions(bucket: str) -> None:
 
 def image_env(endpoint: str, outputs: dict[str, str]) -> dict[str, str]:
     """The image bucket and queue of the stack (storefronts fetch renditions from the moto server), and
-    the payout queue."""
+    the payout and relist queues."""
     return {
         "IMAGE_BUCKET": outputs["ImageBucketName"],
         "IMAGE_QUEUE_NAME": outputs["ImageUploadQueueName"],
         "IMAGE_BASE_URL": f"{endpoint}/{outputs['ImageBucketName']}",
         "PAYOUT_QUEUE_NAME": outputs["PayoutQueueName"],
+        "RELIST_QUEUE_NAME": outputs["RelistQueueName"],
     }
 
 
@@ -348,6 +349,8 @@ def running_stack(
                 "process_image_uploads",
             ),
             QueueConsumer("payouts", outputs["PayoutQueueUrl"], outputs["PayoutQueueArn"], "pay_shops"),
+            # Shop-wide changes (suspension, rename) relisted off the request, as deployed.
+            QueueConsumer("relist", outputs["RelistQueueUrl"], outputs["RelistQueueArn"], "relist_shops"),
         ]
         for consumer in consumers:
             consumer.start()

@@ -265,6 +265,56 @@ class QueueConsumer(threading.Thread):
         self.join(timeout=5)
 
 
+class StreamRelay(threading.Thread):
+    """`chalice local` runs no event sources: this reads the table's stream from moto, as Lambda's poller
+    does, and hands each batch to the same `relay_order_events` function (app.py) the deployed stream
+    invokes. It starts at the stream's end: what seeding wrote is left to the scheduled sweep."""
+
+    def __init__(self, stream_arn: str, every_seconds: float = 0.5) -> None:
+        super().__init__(name="local-stream-relay", daemon=True)
+        self._arn = stream_arn
+        self._every = every_seconds
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        import boto3
+
+        import app
+
+        streams = boto3.client("dynamodbstreams", region_name=REGION)
+        iterator: str | None = None
+        while not self._stopped.wait(self._every):
+            try:
+                if iterator is None:
+                    shard = streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0]
+                    iterator = streams.get_shard_iterator(
+                        StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+                    )["ShardIterator"]
+                answer = streams.get_records(ShardIterator=iterator, Limit=100)
+            except Exception as exc:  # moto stopping under us, or a hiccup: start again from the end
+                print(f"[stream] cannot read the table's stream: {exc!r}", flush=True)
+                iterator = None
+                continue
+            iterator = answer.get("NextShardIterator")
+            if answer["Records"]:
+                # As Lambda hands them over: JSON (times in epoch seconds), the stream's ARN on each.
+                records = [
+                    {
+                        **json.loads(json.dumps(r, default=lambda d: d.timestamp())),
+                        "eventSourceARN": self._arn,
+                    }
+                    for r in answer["Records"]
+                ]
+                try:
+                    app.relay_order_events({"Records": records}, None)
+                except Exception as exc:  # never raises by design; the sweep catches up regardless
+                    print(f"[stream] relay failed: {exc!r}", flush=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
+
+
 def seed_demo(info: StackInfo, images: bool = False) -> None:
     """Opens the demo shops and creates their products through the services the API uses; with `images`,
     the first DEMO_IMAGES_PER_SHOP products of each shop get a generated photo (tools/demo_images.py)."""
@@ -326,7 +376,7 @@ def running_stack(
     moto.start()
     api: ChildServer | None = None
     scheduler: Scheduler | None = None
-    consumers: list[QueueConsumer] = []
+    consumers: list[QueueConsumer | StreamRelay] = []
     try:
         outputs = create_stack()
         os.environ.update(image_env(endpoint, outputs))  # before chalicelib reads its settings
@@ -351,6 +401,7 @@ def running_stack(
             QueueConsumer("payouts", outputs["PayoutQueueUrl"], outputs["PayoutQueueArn"], "pay_shops"),
             # Shop-wide changes (suspension, rename) relisted off the request, as deployed.
             QueueConsumer("relist", outputs["RelistQueueUrl"], outputs["RelistQueueArn"], "relist_shops"),
+            StreamRelay(outputs["TableStreamArn"]),
         ]
         for consumer in consumers:
             consumer.start()

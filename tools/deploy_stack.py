@@ -33,6 +33,9 @@ NAMES = {
 }
 OPTIONAL_NAMES = {"IMAGE_BASE_URL": "ImageBaseUrl"}
 PLACEHOLDERS = ("ACCOUNT_ID", "STREAM_LABEL")
+# The operator's choices (README, "Alarms and the image CDN"): given on the command line, else kept from the
+# stack. A parameter left out of an update falls back to its default: no alarm e-mail, the CDN deleted.
+OPERATOR_PARAMETERS = ("AlarmEmail", "WithCdn")
 
 
 def stack_name(stage: str) -> str:
@@ -48,7 +51,18 @@ def rest_api_id(stage: str, root: Path = ROOT) -> str:
     return str(next((r["rest_api_id"] for r in resources if r["resource_type"] == "rest_api"), ""))
 
 
-def deploy(cloudformation: Any, stage: str, api_id: str) -> dict[str, str]:
+def operator_parameters(given: dict[str, str], previous: dict[str, str]) -> list[dict[str, str]]:
+    """AlarmEmail / WithCdn as given, else the stack's current value if it has one, else the default.
+    The value itself rather than UsePreviousValue, which moto refuses for a value left at its default."""
+    chosen = {key: given.get(key, previous.get(key)) for key in OPERATOR_PARAMETERS}
+    return [
+        {"ParameterKey": key, "ParameterValue": value} for key, value in chosen.items() if value is not None
+    ]
+
+
+def deploy(
+    cloudformation: Any, stage: str, api_id: str, operator: dict[str, str] | None = None
+) -> dict[str, str]:
     """Creates or updates the stack; returns its outputs. A template with no change is not an error."""
     name = stack_name(stage)
     parameters = [
@@ -64,12 +78,14 @@ def deploy(cloudformation: Any, stage: str, api_id: str) -> dict[str, str]:
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     }
     try:
-        cloudformation.describe_stacks(StackName=name)
+        previous = cloudformation.describe_stacks(StackName=name)["Stacks"][0].get("Parameters", [])
         exists = True
     except cloudformation.exceptions.ClientError as error:
         if "does not exist" not in str(error):
             raise
-        exists = False
+        previous, exists = [], False
+    current = {p["ParameterKey"]: p["ParameterValue"] for p in previous}
+    parameters += operator_parameters(operator or {}, current)
     if not exists:
         cloudformation.create_stack(**request)
         cloudformation.get_waiter("stack_create_complete").wait(StackName=name)
@@ -110,14 +126,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--stage", required=True)
     parser.add_argument("--region", help="default: your AWS configuration's region")
+    parser.add_argument(
+        "--alarm-email", help="where the stage's alarms go (kept from the last run if omitted)"
+    )
+    cdn = parser.add_mutually_exclusive_group()
+    cdn.add_argument(
+        "--cdn", dest="cdn", action="store_const", const="true", help="images through CloudFront"
+    )
+    cdn.add_argument("--no-cdn", dest="cdn", action="store_const", const="false", help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=CONFIG, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    operator = {"AlarmEmail": args.alarm_email, "WithCdn": args.cdn}
 
     import boto3
 
     session = boto3.session.Session(region_name=args.region)
     api_id = rest_api_id(args.stage)
-    outputs = deploy(session.client("cloudformation"), args.stage, api_id)
+    given = {key: value for key, value in operator.items() if value is not None}
+    outputs = deploy(session.client("cloudformation"), args.stage, api_id, given)
     for variable, value in write_names(outputs, args.stage, args.config).items():
         print(f"{variable}={value}")
     if api_id:

@@ -1,10 +1,11 @@
 """What moto's CloudFormation (pinned moto 5.2.5) leaves out of infra/mall-stack.yaml, applied by API calls.
 
-moto creates an AWS::S3::Bucket without its NotificationConfiguration, and skips AWS::SQS::QueuePolicy and
-AWS::CloudWatch::Alarm with a warning (moto does not evaluate resource policies anyway; the CDN resources
-are left out by the template's WithCdn=false). The bucket -> queue notification is what
-makes an upload reach the image-processing Lambda, so the test suite and the local stack read it from the
-template (one source of truth) and set it with PutBucketNotificationConfiguration once the stack exists.
+moto creates an AWS::S3::Bucket without its NotificationConfiguration, and skips AWS::SQS::QueuePolicy,
+AWS::CloudWatch::Alarm and AWS::SNS::Subscription with a warning (moto does not evaluate resource policies
+anyway; the CDN resources are left out by the template's WithCdn=false). The bucket -> queue notification
+is what makes an upload reach the image-processing Lambda, so the test suite and the local stack read it
+from the template (one source of truth) and set it with PutBucketNotificationConfiguration once the stack
+exists.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 import yaml
 
-# The alarms are checked by cfn-lint instead (tests/unit/test_stack_template.py); the app never reads them.
-UNSUPPORTED_BY_MOTO = ("AWS::SQS::QueuePolicy", "AWS::CloudWatch::Alarm")
+# The alarms and their e-mail subscription are checked by cfn-lint instead
+# (tests/unit/test_stack_template.py), and the app never reads them.
+UNSUPPORTED_BY_MOTO = ("AWS::SQS::QueuePolicy", "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription")
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Products and variants: retailers manage their own, storefronts browse what is listed."""
+"""Products and variants: retailers create and change their own (chalicelib/catalog/reading.py reads them,
+for retailers and storefronts)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import msgspec
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.auth.service import Principal
-from chalicelib.catalog import search
 from chalicelib.catalog.errors import (
-    ProductNotFound,
     SkuTaken,
     StockOverMaximum,
     StockWouldGoNegative,
@@ -18,23 +17,29 @@ from chalicelib.catalog.errors import (
     lost_a_race,
 )
 from chalicelib.catalog.listing import (
-    active_shops,
     apply_listing,
     entry_keys_of,
-    of_active_shops,
     product_words,
     shop_terms_of,
     stage_listing,
 )
-from chalicelib.catalog.models import ProductItem, SearchEntry, SkuClaim, VariantItem
+from chalicelib.catalog.models import ProductItem, SkuClaim, VariantItem
+from chalicelib.catalog.reading import (
+    CURRENCY,
+    browse_products,
+    get_product,
+    list_shop_products,
+    load_owned,
+    product_id_of,
+    product_view,
+    retailer_get_product,
+    retailer_list_products,
+    variant_out,
+)
 from chalicelib.catalog.schemas import (
     MAX_VARIANTS,
     Product,
     ProductIn,
-    ProductListQuery,
-    ProductPage,
-    ProductSearchQuery,
-    ProductSummary,
     ProductUpdate,
     StockChange,
     Variant,
@@ -43,21 +48,22 @@ from chalicelib.catalog.schemas import (
 )
 from chalicelib.catalog.taxonomy import is_category
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import MallItem, query_page, transaction
+from chalicelib.core.db import transaction
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.ids import new_id, random_token
 from chalicelib.core.types import MAX_STOCK
-from chalicelib.images.models import ImageItem
-from chalicelib.images.service import images_view
 from chalicelib.shop.models import ShopItem
-from chalicelib.shop.service import load_active_shop
 
-CURRENCY = "EUR"
-
-
-def product_id_of(variant_id: str) -> str:
-    """A variant id is its product id plus a suffix, so a cart line finds the variant with one GetItem."""
-    return variant_id.rpartition("-")[0]
+# Re-exported: the API, the cart, the tools and the bench know the catalogue by this module.
+__all__ = [
+    "CURRENCY",
+    "browse_products",
+    "get_product",
+    "list_shop_products",
+    "product_id_of",
+    "retailer_get_product",
+    "retailer_list_products",
+]
 
 
 # --- retailer ---------------------------------------------------------------------------------------
@@ -103,28 +109,12 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
             stage_listing(tx, product, set())
     except TransactWriteError as error:
         _raise_sku_conflict(shop_id, [v.sku for v in variants], product_id, error)
-    return _view(product, variants, [])
-
-
-def retailer_get_product(principal: Principal, product_id: str) -> Product:
-    product, variants, images = _load_owned(principal, product_id)
-    return _view(product, variants, images)
-
-
-def retailer_list_products(principal: Principal, query: ProductListQuery) -> ProductPage:
-    items, cursor = query_page(
-        ProductItem,
-        f"SHOP#{principal.shop_id}#PRODUCTS",
-        index="gsi1",
-        limit=query.limit,
-        cursor=query.cursor,
-    )
-    return ProductPage([_summary(i) for i in items], cursor)
+    return product_view(product, variants, [])
 
 
 def update_product(principal: Principal, product_id: str, update: ProductUpdate) -> Product:
     principal.require_writable_shop()
-    product, variants, images = _load_owned(principal, product_id)
+    product, variants, images = load_owned(principal, product_id)
     changes = {f: v for f in update.__struct_fields__ if (v := getattr(update, f)) is not msgspec.UNSET}
     if "category" in changes and not is_category(changes["category"]):
         raise InvalidInput.single("category", "is not a category of the mall")
@@ -135,12 +125,12 @@ def update_product(principal: Principal, product_id: str, update: ProductUpdate)
     _derive(product, variants)
     apply_listing(product, product.shop_active)
     _save_product(product, before)
-    return _view(product, variants, images)
+    return product_view(product, variants, images)
 
 
 def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Product:
     principal.require_writable_shop()
-    product, variants, images = _load_owned(principal, product_id)
+    product, variants, images = load_owned(principal, product_id)
     if len(variants) >= MAX_VARIANTS:
         raise TooManyVariants(MAX_VARIANTS)
     stamp = iso(now())
@@ -158,12 +148,12 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
             stage_listing(tx, product, before)
     except TransactWriteError as error:
         _raise_sku_conflict(principal.shop_id or "", [variant.sku], product_id, error)
-    return _view(product, variants, images)
+    return product_view(product, variants, images)
 
 
 def update_variant(principal: Principal, product_id: str, variant_id: str, update: VariantUpdate) -> Product:
     principal.require_writable_shop()
-    product, variants, images = _load_owned(principal, product_id)
+    product, variants, images = load_owned(principal, product_id)
     variant = next((v for v in variants if v.variant_id == variant_id), None)
     if variant is None:
         raise VariantNotFound(variant_id)
@@ -193,7 +183,7 @@ def update_variant(principal: Principal, product_id: str, variant_id: str, updat
         if sku_changed:
             _raise_sku_conflict(product.shop_id, [variant.sku], product_id, error)
         raise changed_concurrently_or_raise(error, product_id) from None
-    return _view(product, variants, images)
+    return product_view(product, variants, images)
 
 
 def change_stock(principal: Principal, product_id: str, variant_id: str, change: StockChange) -> Variant:
@@ -228,64 +218,7 @@ def change_stock(principal: Principal, product_id: str, variant_id: str, change:
         if change.adjust is not None and change.adjust > 0:
             raise StockOverMaximum(variant_id, int(current.stock), MAX_STOCK) from None
         raise StockWouldGoNegative(variant_id, int(current.stock)) from None
-    return _variant_out(variant)
-
-
-# --- storefront -------------------------------------------------------------------------------------
-
-
-def get_product(product_id: str) -> Product:
-    product, variants, images = _load(product_id, consistent=False)
-    if not product.listed or not active_shops({product.shop_id}):
-        raise ProductNotFound(product_id)
-    return _view(product, variants, images, public=True)
-
-
-def list_shop_products(shop_id: str, query: ProductListQuery) -> ProductPage:
-    load_active_shop(shop_id)
-    items, cursor = query_page(
-        ProductItem, f"LISTED#SHOP#{shop_id}", index="gsi2", limit=query.limit, cursor=query.cursor
-    )
-    return ProductPage([_summary(i) for i in items], cursor)
-
-
-def browse_products(query: ProductSearchQuery) -> ProductPage:
-    if query.q is None and query.category is None:
-        raise InvalidInput(
-            [
-                FieldProblem("q", "give words to search, a category, or both"),
-                FieldProblem("category", "see q"),
-            ]
-        )
-    if query.category is not None and not is_category(query.category):
-        raise InvalidInput.single("category", "is not a category of the mall")
-    if query.q is None:
-        items, cursor = query_page(
-            ProductItem, f"LISTED#CAT#{query.category}", index="gsi3", limit=query.limit, cursor=query.cursor
-        )
-        return ProductPage([_summary(i) for i in of_active_shops(items)], cursor)
-    wanted = search.query_words(query.q)
-    if not wanted:
-        raise InvalidInput.single("q", "has no searchable words")
-    # The longest word is usually the rarest: its partition is read, the others filter it.
-    anchor = max(wanted, key=len)
-    condition = None
-    for word in wanted:
-        if word != anchor:
-            clause = SearchEntry.words.contains(word)
-            condition = clause if condition is None else condition & clause
-    if query.category is not None:
-        clause = SearchEntry.category == query.category
-        condition = clause if condition is None else condition & clause
-    entries, cursor = query_page(
-        SearchEntry,
-        f"WORD#{anchor}",
-        filter_condition=condition,
-        limit=query.limit,
-        cursor=query.cursor,
-        max_calls=2,
-    )
-    return ProductPage([_summary(e) for e in of_active_shops(entries)], cursor)
+    return variant_out(variant)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -347,78 +280,3 @@ def _raise_sku_conflict(shop_id: str, skus: list[str], product_id: str, error: T
     if taken and lost_a_race(error):
         raise SkuTaken(taken) from None
     raise changed_concurrently_or_raise(error, product_id) from None
-
-
-def _load(product_id: str, consistent: bool) -> tuple[ProductItem, list[VariantItem], list[ImageItem]]:
-    product: ProductItem | None = None
-    variants: list[VariantItem] = []
-    images: list[ImageItem] = []
-    # Query through the base model: PynamoDB filters a subclass query to its own discriminator, so
-    # ProductItem.query would never return the variants that share the partition.
-    for item in MallItem.query(f"PRODUCT#{product_id}", consistent_read=consistent):
-        if isinstance(item, VariantItem):
-            variants.append(item)
-        elif isinstance(item, ImageItem):
-            images.append(item)
-        elif isinstance(item, ProductItem):
-            product = item
-    if product is None:
-        raise ProductNotFound(product_id)
-    return product, variants, images
-
-
-def _load_owned(
-    principal: Principal, product_id: str
-) -> tuple[ProductItem, list[VariantItem], list[ImageItem]]:
-    product, variants, images = _load(product_id, consistent=True)
-    if product.shop_id != principal.shop_id:
-        # Another shop's product is reported as missing: no hint that the id exists.
-        raise ProductNotFound(product_id)
-    return product, variants, images
-
-
-def _variant_out(variant: VariantItem) -> Variant:
-    return Variant(
-        id=variant.variant_id,
-        sku=variant.sku,
-        options=dict(variant.options),
-        price_cents=int(variant.price_cents),
-        stock=int(variant.stock),
-        in_stock=bool(variant.active) and int(variant.stock) > 0,
-        active=bool(variant.active),
-    )
-
-
-def _view(
-    product: ProductItem, variants: list[VariantItem], images: list[ImageItem], public: bool = False
-) -> Product:
-    return Product(
-        id=product.product_id,
-        shop_id=product.shop_id,
-        shop_name=product.shop_name,
-        name=product.name,
-        description=product.description,
-        category=product.category,
-        vat_rate_bps=int(product.vat_rate_bps),
-        currency=CURRENCY,
-        active=bool(product.active),
-        variants=[_variant_out(v) for v in sorted(variants, key=lambda v: int(v.position))],
-        images=images_view(images, public=public),
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
-
-
-def _summary(item: ProductItem | SearchEntry) -> ProductSummary:
-    return ProductSummary(
-        id=item.product_id,
-        shop_id=item.shop_id,
-        shop_name=item.shop_name,
-        name=item.name,
-        category=item.category,
-        currency=CURRENCY,
-        price_from_cents=int(item.price_from),
-        price_to_cents=int(item.price_to),
-        vat_rate_bps=int(item.vat_rate_bps),
-        active=bool(getattr(item, "active", True)),
-    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
-from chalicelib.checkout import cart as carts
-from chalicelib.checkout import service as checkouts
 from chalicelib.checkout.schemas import (
     Cart,
     CheckoutIn,
@@ -19,8 +18,11 @@ from chalicelib.checkout.schemas import (
     PickupSlots,
     QuantityIn,
 )
-from chalicelib.order import service as orders
 from chalicelib.order.schemas import Order, Refund
+
+carts = lazy("chalicelib.checkout.cart")
+checkouts = lazy("chalicelib.checkout.service")
+orders = lazy("chalicelib.order.service")
 
 checkout = Blueprint(__name__)
 TAG = "Cart and checkout"

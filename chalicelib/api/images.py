@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
-from chalicelib.images import service as images
 from chalicelib.images.schemas import Image, ImageList, ImageOrder, ImageUpdate, ImageUpload, ImageUploadIn
 
+images = lazy("chalicelib.images.service")
 product_images = Blueprint(__name__)
 TAG = "Retailer"
 KEY = Role.RETAILER

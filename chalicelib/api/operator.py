@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
-from chalicelib.shop import service as shops
 from chalicelib.shop.schemas import (
     CreatedShop,
     OperatorShopListQuery,
@@ -17,6 +17,7 @@ from chalicelib.shop.schemas import (
     ShopProfile,
 )
 
+shops = lazy("chalicelib.shop.service")
 operator = Blueprint(__name__)
 TAG = "Operator"
 KEY = Role.OPERATOR

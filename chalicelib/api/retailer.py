@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
-from chalicelib.catalog import service as catalog
 from chalicelib.catalog.schemas import (
     Product,
     ProductIn,
@@ -20,9 +20,10 @@ from chalicelib.catalog.schemas import (
     VariantIn,
     VariantUpdate,
 )
-from chalicelib.shop import service as shops
 from chalicelib.shop.schemas import RetailerShop, ShopProfileUpdate
 
+catalog = lazy("chalicelib.catalog.service")
+shops = lazy("chalicelib.shop.service")
 retailer = Blueprint(__name__)
 TAG = "Retailer"
 KEY = Role.RETAILER

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
-from chalicelib.order import fulfilment
-from chalicelib.order import service as orders
 from chalicelib.order.lifecycle import Actor
 from chalicelib.order.schemas import (
     Refund,
@@ -20,6 +19,8 @@ from chalicelib.order.schemas import (
     SubOrderPage,
 )
 
+fulfilment = lazy("chalicelib.order.fulfilment")
+orders = lazy("chalicelib.order.service")
 retailer_orders = Blueprint(__name__)
 TAG = "Retailer"
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
-from chalicelib.notify import webhooks
 from chalicelib.notify.schemas import CreatedWebhook, Webhook, WebhookIn
 
+webhooks = lazy("chalicelib.notify.webhooks")
 retailer_webhooks = Blueprint(__name__)
 TAG = "Retailer"
 

@@ -277,3 +277,35 @@ def unexercised(operations: Iterable[Operation], stage: str) -> list[tuple[str, 
                     continue
                 out.append((role, action))
     return sorted(set(out))
+
+
+# --- the figures, for the benchmark and the README ---------------------------------------------------------
+
+RESULTS = ROOT / "bench" / "results" / "aws-operations.json"
+
+
+def load(path: Path = RESULTS) -> tuple[int, set[Operation]]:
+    data = json.loads(path.read_text())
+    return int(data["calls"]), {Operation(**row) for row in data["operations"]}
+
+
+def summary(calls: int, operations: set[Operation]) -> str:
+    actions = sorted({(op.role, op.action) for op in operations})
+    lines = [
+        f"{calls} AWS calls by app.py/chalicelib in the last functional run: {len(actions)} distinct"
+        f" (role, action) pairs on {len({op.resource for op in operations})} resources"
+    ]
+    for stage in ("prod", "dev"):
+        refusals = refused(operations, stage)
+        lines.append(f"{stage}: {len(operations) - len(refusals)} of {len(operations)} operations allowed")
+        lines += [f"  REFUSED {op.role} {op.action} on {resource}" for op, resource in refusals]
+        lines += [
+            f"  granted, never exercised: {role} {action}" for role, action in unexercised(operations, stage)
+        ]
+    lines.append("granted for AWS to use on the role's behalf (no code path calls them):")
+    lines += [f"  {action}: {why}" for action, why in PLATFORM_GRANTS.items()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(summary(*load()))

@@ -77,3 +77,36 @@ def test_an_operation_outside_the_policy_is_refused() -> None:
     refused = aws_operations.refused({scan, other_table, processor_writing_the_queue, allowed}, "prod")
     assert [op for op, _ in refused] == sorted([scan, other_table, processor_writing_the_queue])
     assert dict(refused)[scan].endswith("table/digital-mall-prod")  # checked as the prod stage names it
+
+
+def test_publishing_order_events_to_eventbridge_is_allowed(
+    recorded: aws_operations.Recorder, aws: dict[str, str]
+) -> None:
+    from chalicelib.notify.channel import publish_to_eventbridge
+
+    envelope = {"type": "order.paid", "created_at": "2026-01-01T00:00:00Z", "id": "evt_1"}
+    assert publish_to_eventbridge([("evt_1", envelope)]) == {"evt_1"}
+    bus = "arn:aws:events:eu-west-1:123456789012:event-bus/digital-mall-test"
+    assert Operation("api", "events:PutEvents", bus) in recorded.operations
+    assert not aws_operations.refused(recorded.operations, "prod")
+
+
+def test_reading_the_stripe_secrets_from_ssm_is_allowed(
+    recorded: aws_operations.Recorder, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.payment import secrets
+
+    name = "/digital-mall/test/stripe-secret-key"
+    boto3.client("ssm").put_parameter(Name=name, Value="sk_test_x", Type="SecureString")
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("STRIPE_SECRET_KEY_PARAM", name)
+    secrets._secret.cache_clear()
+    secrets._ssm_client.cache_clear()
+    try:
+        assert secrets.stripe_secret_key() == "sk_test_x"
+    finally:
+        secrets._secret.cache_clear()
+        secrets._ssm_client.cache_clear()
+    parameter = f"arn:aws:ssm:eu-west-1:123456789012:parameter{name}"
+    assert Operation("api", "ssm:GetParameter", parameter) in recorded.operations
+    assert not aws_operations.refused(recorded.operations, "prod")

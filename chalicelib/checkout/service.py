@@ -9,6 +9,7 @@ key on a checked-out cart is a 409. The key claim is only read when the transact
 Calls: GetItem cart, BatchGetItem catalogue, BatchGetItem commission rates, the transaction, the Stripe
 call, UpdateItem order.
 A chosen pickup slot adds no call: the transaction books it under the condition that it is not full.
+The order, its sub-orders and the transaction are built in chalicelib/checkout/placement.py.
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 
 import msgspec
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.catalog.models import VariantItem
-from chalicelib.checkout import pickup
-from chalicelib.checkout.cart import Snapshot, load_cart, load_snapshot, price
+from chalicelib.checkout.cart import load_cart, load_snapshot, price
 from chalicelib.checkout.errors import (
     CartChangedConcurrently,
     CartClosed,
@@ -37,25 +35,22 @@ from chalicelib.checkout.errors import (
     InsufficientStock,
     SlotFull,
 )
-from chalicelib.checkout.models import CHECKED_OUT, OPEN, CartItem, CheckoutKey
+from chalicelib.checkout.models import OPEN, CartItem, CheckoutKey
+from chalicelib.checkout.placement import build_order, hold_slots, reserve
 from chalicelib.checkout.pricing import LineProblem, PricedCart
 from chalicelib.checkout.refusals import counted_refusals
 from chalicelib.checkout.schemas import CheckoutIn, CheckoutResult
 from chalicelib.core import metrics
-from chalicelib.core.clock import iso, now
-from chalicelib.core.db import transaction
+from chalicelib.core.clock import now
 from chalicelib.core.errors import InvalidInput
-from chalicelib.core.ids import new_id
 from chalicelib.core.log import logger
-from chalicelib.ledger.commission import CommissionRate
 from chalicelib.ledger.rates import rates_for
-from chalicelib.order.models import PENDING_PAYMENT, OrderItem, SubOrderItem, expiry_partition
-from chalicelib.order.service import cancel_unpaid, hold_duration, order_token, token_digest
+from chalicelib.order.models import PENDING_PAYMENT, OrderItem
+from chalicelib.order.service import cancel_unpaid, order_token
 from chalicelib.payment.gateway import PaymentProviderFailed, gateway
-from chalicelib.shop.bookings import SlotHold, booked_of, stage_hold
+from chalicelib.shop.bookings import SlotHold, booked_of
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{8,255}$")
-KEY_TTL_SECONDS = 7 * 24 * 3600
 RESERVATION_ATTEMPTS = 3
 
 
@@ -82,11 +77,11 @@ def checkout(
 
     # The mall's commission as it stands now is fixed on each sub-order: later changes never touch it.
     rates = rates_for(shop.terms.shop_id for shop in priced.shops)
-    order, subs = _build_order(cart, cart_token, body, priced, snapshot, rates)
-    holds = _hold_slots(cart, subs, snapshot)
+    order, subs = build_order(cart, cart_token, body, priced, snapshot, rates, now())
+    holds = hold_slots(cart, subs, snapshot)
     for attempt in range(RESERVATION_ATTEMPTS):
         try:
-            _reserve(cart, order, subs, priced, idempotency_key, fingerprint, holds)
+            reserve(cart, order, subs, priced, idempotency_key, fingerprint, holds)
             break
         except TransactWriteError as error:
             # DynamoDB cancels transactions that touch an item another transaction is writing at that
@@ -100,53 +95,6 @@ def checkout(
     placed = _attach_payment(order, cart_token, idempotency_key, created_here=True)
     metrics.count("OrdersPlaced")
     return placed
-
-
-def _reserve(
-    cart: CartItem,
-    order: OrderItem,
-    subs: list[SubOrderItem],
-    priced: PricedCart,
-    idempotency_key: str,
-    fingerprint: str,
-    holds: Sequence[SlotHold] = (),
-) -> None:
-    """The one transaction: stock for every line, the order, its sub-orders, the key claim, the cart,
-    and one booking per chosen pickup slot."""
-    with transaction() as tx:
-        for line in priced.lines:
-            c = line.catalog
-            tx.update(
-                VariantItem(*VariantItem.key_for(c.product_id, c.variant_id)),
-                actions=[VariantItem.stock.add(-line.quantity)],
-                # The reservation: never below zero, whatever other checkouts do meanwhile.
-                condition=(VariantItem.stock >= line.quantity) & (VariantItem.active == True),  # noqa: E712
-            )
-        tx.save(order, condition=OrderItem.pk.does_not_exist())
-        tx.save(
-            CheckoutKey(
-                *CheckoutKey.key_for(idempotency_key),
-                cart_id=cart.cart_id,
-                order_id=order.order_id,
-                expires_at=int(time.time()) + KEY_TTL_SECONDS,  # housekeeping (TTL), not shop time
-            ),
-            condition=CheckoutKey.pk.does_not_exist(),
-        )
-        for sub in subs:
-            tx.save(sub, condition=SubOrderItem.pk.does_not_exist())
-        for hold in holds:
-            stage_hold(tx, hold)  # a full slot cancels the whole transaction: nothing is reserved
-        tx.update(
-            cart,
-            actions=[
-                CartItem.status.set(CHECKED_OUT),
-                CartItem.checkout_key.set(idempotency_key),
-                CartItem.checkout_fingerprint.set(fingerprint),
-                CartItem.order_id.set(order.order_id),
-                CartItem.updated_at.set(order.created_at),
-            ],
-            condition=CartItem.checkout_key.does_not_exist(),
-        )
 
 
 def _attach_payment(
@@ -293,110 +241,6 @@ def _refuse_unless_ready(priced: PricedCart, fulfilment_problems: dict[str, str 
         raise CartNotReady(problems)
 
 
-def _hold_slots(cart: CartItem, subs: list[SubOrderItem], snapshot: Snapshot) -> list[SlotHold]:
-    """The slot each pickup sub-order books, recorded in its fulfilment (the shop's and customer's view,
-    and what order.service.cancel_unpaid gives back). The cart was found ready, so each chosen slot is
-    still offered; whether it has room is the transaction's condition."""
-    holds = []
-    for sub in subs:
-        if sub.fulfilment["method"] != "pickup":
-            continue
-        terms = snapshot.terms[sub.shop_id]
-        if pickup.policy_of(terms) is None:  # "ready within hours": nothing to book
-            continue
-        slot = pickup.chosen(cart.fulfilment.get(sub.shop_id), terms)
-        if slot is None:  # passed in the instant since the cart was priced
-            raise CartNotReady([f"{sub.shop_id}:{pickup.SLOT_UNAVAILABLE}"])
-        sub.fulfilment["pickup"].update(slot_start=slot.key, slot_end=iso(slot.end))
-        holds.append(pickup.hold_for(sub.shop_id, slot, terms))
-    return holds
-
-
 def _fingerprint(cart: CartItem, body: CheckoutIn) -> str:
     payload = {"lines": cart.lines, "fulfilment": cart.fulfilment, "checkout": msgspec.to_builtins(body)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def _build_order(
-    cart: CartItem,
-    cart_token: str,
-    body: CheckoutIn,
-    priced: PricedCart,
-    snapshot: Snapshot,
-    rates: dict[str, CommissionRate],
-) -> tuple[OrderItem, list[SubOrderItem]]:
-    stamp = now()
-    created = iso(stamp)
-    hold_until = iso(stamp + hold_duration())
-    order_id = new_id("ord")
-    order = OrderItem(
-        *OrderItem.key_for(order_id),
-        order_id=order_id,
-        cart_id=cart.cart_id,
-        status=PENDING_PAYMENT,
-        email=body.email,
-        subtotal_cents=priced.subtotal_cents,
-        delivery_fees_cents=priced.delivery_fees_cents,
-        total_cents=priced.total_cents,
-        vat=[asdict(v) for v in priced.vat],
-        token_digest=token_digest(order_token(cart_token, order_id)),
-        shop_ids=[shop.terms.shop_id for shop in priced.shops],
-        reservations=[[ln.catalog.product_id, ln.catalog.variant_id, ln.quantity] for ln in priced.lines],
-        hold_until=hold_until,
-        created_at=created,
-        updated_at=created,
-        gsi3pk=expiry_partition(order_id),
-        gsi3sk=f"{hold_until}#{order_id}",
-    )
-    subs = []
-    for shop in priced.shops:
-        terms = snapshot.terms[shop.terms.shop_id]
-        choice = cart.fulfilment.get(shop.terms.shop_id) or {}
-        fulfilment: dict[str, object] = {"method": shop.fulfilment.value}
-        if shop.fulfilment.value == "pickup":
-            fulfilment["pickup"] = {
-                "address": terms["address"],
-                "ready_within_hours": terms["ready_within_hours"],
-                "instructions": terms["pickup_instructions"],
-                # Products listed before the setting existed carry no value: the default then.
-                "no_show_days": terms.get("no_show_days", 3),
-            }
-        else:
-            fulfilment["address"] = choice.get("address")
-            fulfilment["contact"] = choice.get("contact")
-        sub = SubOrderItem(
-            *SubOrderItem.key_for(order_id, shop.terms.shop_id),
-            order_id=order_id,
-            shop_id=shop.terms.shop_id,
-            shop_name=shop.terms.shop_name,
-            status=PENDING_PAYMENT,
-            email=body.email,
-            fulfilment=fulfilment,
-            lines=[
-                {
-                    "variant_id": ln.catalog.variant_id,
-                    "product_id": ln.catalog.product_id,
-                    "name": ln.catalog.name,
-                    "sku": ln.catalog.sku,
-                    "options": ln.catalog.options,
-                    "quantity": ln.quantity,
-                    "unit_price_cents": ln.catalog.unit_price_cents,
-                    "total_cents": ln.total_cents,
-                    "vat_rate_bps": ln.catalog.vat_rate_bps,
-                    "vat_cents": ln.vat_cents,
-                }
-                for ln in shop.lines
-            ],
-            subtotal_cents=shop.subtotal_cents,
-            delivery_fee_cents=shop.delivery_fee_cents,
-            total_cents=shop.total_cents,
-            vat=[asdict(v) for v in shop.vat],
-            history=[{"at": created, "by": "customer", "from": None, "to": PENDING_PAYMENT}],
-            commission_bps=rates[shop.terms.shop_id].rate_bps,
-            commission_fixed_cents=rates[shop.terms.shop_id].fixed_fee_cents,
-            created_at=created,
-            updated_at=created,
-        )
-        sub.index_for_status()
-        subs.append(sub)
-    return order, subs

@@ -168,7 +168,7 @@ def cancel_unpaid(
                     condition=VariantItem.pk.exists(),
                 )
             for sub in subs:
-                # The pickup slot checkout booked for this shop (checkout.service._hold_slots).
+                # The pickup slot checkout booked for this shop (checkout.placement.hold_slots).
                 slot_start = (sub.fulfilment.get("pickup") or {}).get("slot_start")
                 if slot_start:
                     stage_release(tx, sub.shop_id, slot_start)

@@ -53,6 +53,8 @@ PLATFORM_GRANTS: dict[str, str] = {
     "sqs:ChangeMessageVisibility": "the SQS event source mapping returns a failed message with the role",
     "xray:PutTraceSegments": "Lambda active tracing sends the function's trace segments with the role",
     "xray:PutTelemetryRecords": "Lambda active tracing sends the function's trace segments with the role",
+    "s3:ListBucket": "S3 answers a read of a missing key 404, not 403, only to a role that may list the"
+    " bucket: the image function tells an upload already processed and deleted from a refusal",
     "kms:Decrypt": "SSM decrypts the SecureString Stripe secrets with the caller's role (kms:ViaService ssm)",
 }
 

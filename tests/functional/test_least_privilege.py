@@ -4,13 +4,16 @@ that every recorded operation is allowed by .chalice/policy-*.json runs at sessi
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 import pytest
 import test_images
-from test_images import Images, phone_jpeg
+from test_images import BUCKET, Images, phone_jpeg
 
 from tools import aws_operations
 from tools.aws_operations import Operation
@@ -109,4 +112,35 @@ def test_reading_the_stripe_secrets_from_ssm_is_allowed(
         secrets._ssm_client.cache_clear()
     parameter = f"arn:aws:ssm:eu-west-1:123456789012:parameter{name}"
     assert Operation("api", "ssm:GetParameter", parameter) in recorded.operations
+    assert not aws_operations.refused(recorded.operations, "prod")
+
+
+def test_a_delivery_that_loses_the_race_rereads_the_image_with_get_item(
+    recorded: aws_operations.Recorder, shop_images: Images, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two deliveries of one upload both find it pending; the second one's conditional update fails and it
+    reads the image again (GetItem, granted to the image function for this) to answer "already done"."""
+    from chalicelib.images import service
+
+    photo = phone_jpeg()
+    shop_images.upload(photo)
+    (message,) = shop_images.sqs.receive_message(QueueUrl=shop_images.queue_url, AttributeNames=["All"])[
+        "Messages"
+    ]
+    found = service.find_upload
+    stale: list[Any] = []
+
+    def find_as_the_first_delivery_did(ref: Any) -> Any:
+        if not stale:
+            stale.append(found(ref))
+        return copy.deepcopy(stale[0])  # each delivery its own copy of the item as it was then: pending
+
+    monkeypatch.setattr(service, "find_upload", find_as_the_first_delivery_did)
+    shop_images.invoke(message)
+    # The second delivery still finds its upload (as when both run at once) and the same pending item.
+    key = unquote_plus(json.loads(message["Body"])["Records"][0]["s3"]["object"]["key"])
+    shop_images.s3.put_object(Bucket=BUCKET, Key=key, Body=photo, ContentType="image/jpeg")
+    shop_images.invoke(message)
+    assert [image["status"] for image in shop_images.listed()] == ["ready"]
+    assert "dynamodb:GetItem" in _actions(recorded, "images")
     assert not aws_operations.refused(recorded.operations, "prod")

@@ -73,3 +73,15 @@ def open_shop(api: Api, operator_key: str):
 def product_body() -> dict[str, Any]:
     shop = demo_shops()[0]
     return demo_products(shop["key"])[0]
+
+
+@pytest.fixture(autouse=True)
+def no_private_data_in_output() -> Iterator[None]:
+    """Fails any test whose log or metric output carries a key, token, secret, e-mail or street address
+    (tests/functional/private_output.py)."""
+    from private_output import watched
+
+    with watched() as watch:
+        yield
+    leaks = watch.leaks()
+    assert not leaks, f"written to logs or metrics: {leaks}"

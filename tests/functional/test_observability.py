@@ -5,7 +5,6 @@ secret, an e-mail address, a street address or a phone number."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,33 +14,28 @@ from typing import Any
 
 import pytest
 from payout_support import PLATFORM_SECRET, commission, onboard, run_of, run_sweep, setup_mall
+from private_output import Watch, watched
 from support import collect, delivery_to, make_product, place, send, vid
 
 from chalicelib.core import metrics
-from chalicelib.core.log import logger
 
 BAKERY_SALE = 3 * 333 + 2 * 1850
 
 
 class Output:
     """Everything the app writes while a test runs: its log lines (at DEBUG: every line the code has) and
-    its metrics (EMF lines on stdout)."""
+    its metrics (the EMF lines it prints)."""
 
-    def __init__(self, capsys: pytest.CaptureFixture[str], logs: io.StringIO) -> None:
-        self.capsys, self.logs, self.seen = capsys, logs, ""
+    def __init__(self, watch: Watch) -> None:
+        self.watch = watch
 
     def text(self) -> str:
-        self.seen += self.capsys.readouterr().out + self.logs.getvalue()
-        self.logs.seek(0)
-        self.logs.truncate()
-        return self.seen
+        return self.watch.text()
 
     def metrics(self) -> list[tuple[str, float, dict[str, str]]]:
         """(name, value, extra dimensions) for each value emitted."""
         found = []
-        for line in self.text().splitlines():
-            if not line.startswith('{"_aws"'):
-                continue
+        for line in self.watch.metric_lines:
             emf = json.loads(line)
             (directive,) = emf["_aws"]["CloudWatchMetrics"]
             dims = {d: emf[d] for d in directive["Dimensions"][0] if d not in ("stage", "service")}
@@ -62,17 +56,10 @@ class Output:
 
 
 @pytest.fixture
-def output(capsys: pytest.CaptureFixture[str]) -> Iterator[Output]:
+def output() -> Iterator[Output]:
     metrics.flush()
-    logs = io.StringIO()
-    handler = logger.registered_handler
-    old_stream, old_level = handler.stream, logger.log_level  # type: ignore[attr-defined]
-    handler.setStream(logs)  # type: ignore[attr-defined]
-    logger.setLevel("DEBUG")
-    capsys.readouterr()
-    yield Output(capsys, logs)
-    handler.setStream(old_stream)  # type: ignore[attr-defined]
-    logger.setLevel(old_level)
+    with watched() as watch:
+        yield Output(watch)
 
 
 @pytest.fixture

@@ -63,13 +63,20 @@ def test_counts_are_printed_as_one_emf_line_per_dimension_set_at_flush(capsys) -
     assert metrics.flush() == 0 and capsys.readouterr().out == ""
 
 
-def test_a_dimension_value_that_is_not_one_of_our_codes_is_recorded_as_other(capsys) -> None:
+def test_a_dimension_value_not_on_its_list_is_recorded_as_other(capsys) -> None:
     metrics.count("CheckoutRefused", reason="an.peeters@example.be")
+    metrics.count("CheckoutRefused", reason="dm_rt_" + "a" * 32)  # lower-case letters and _ but no reason
     metrics.count("ColdStart", function="Korenmarkt 1, 9000 Gent")
-    assert [p["dimensions"] for p in metrics.pending()] == [{"reason": "other"}, {"function": "other"}]
+    metrics.count("OrdersPlaced", shop="shp_1")  # not a dimension we have
+    assert [p["dimensions"] for p in metrics.pending()] == [
+        {"reason": "other"},
+        {"reason": "other"},
+        {"function": "other"},
+        {"shop": "other"},
+    ]
     metrics.flush()
     out = capsys.readouterr().out
-    assert "example.be" not in out and "Korenmarkt" not in out
+    assert "example.be" not in out and "Korenmarkt" not in out and "dm_rt_" not in out
 
 
 def test_a_failing_flush_breaks_nothing_and_forgets_what_it_held(monkeypatch, capsys) -> None:

@@ -46,6 +46,7 @@ from tools.processes import (  # noqa: F401 (free_port, port_in_use: also for th
     wait_for_http,
     wait_port_free,
 )
+from tools.web_server import WebServer, web_config
 
 ROOT = Path(__file__).resolve().parent.parent
 # MALL_STATE_FILE lets e2e tests run a stack next to a developer's `make run` without sharing its keys file.
@@ -63,6 +64,8 @@ class StackInfo:
     retailer_key: str = ""
     retailer_shop_id: str = ""
     retailer_shop_name: str = ""
+    storefront_url: str = ""
+    back_office_url: str = ""
 
 
 def payment_env(api_url: str) -> dict[str, str]:
@@ -142,6 +145,7 @@ def running_stack(
     moto.start()
     api: ChildServer | None = None
     scheduler: Scheduler | None = None
+    web: list[WebServer] = []
     consumers: list[QueueConsumer | StreamRelay] = []
     try:
         outputs = create_stack()
@@ -195,6 +199,20 @@ def running_stack(
         wait_for_http(f"{info.api_url}/openapi.json", server=api)
         scheduler = Scheduler()
         scheduler.start()
+        # The web apps, each on its own origin (MALL_STOREFRONT_PORT, MALL_BACK_OFFICE_PORT; 0: any port).
+        # No Stripe key: locally payments go through the simulated gateway's pay/fail.
+        config = web_config(info.api_url)
+        for app, variable, default in (
+            ("storefront", "MALL_STOREFRONT_PORT", 8080),
+            ("back-office", "MALL_BACK_OFFICE_PORT", 8081),
+        ):
+            port = int(os.environ.get(variable, str(default)))
+            if port and port_in_use(port):
+                raise SystemExit(
+                    f"port {port} on 127.0.0.1 is in use: stop what runs there, or set {variable}"
+                )
+            web.append(WebServer(app, port, config).start())
+        info.storefront_url, info.back_office_url = web[0].url, web[1].url
         yield info
     finally:
         STOP.stopping()  # whatever ends the stack, a stop signal from now on must not cut this short
@@ -203,6 +221,8 @@ def running_stack(
             api.stop()
             if api.serving and not wait_port_free(api_port):
                 print(f"port {api_port} still answers after chalice local stopped", file=sys.stderr)
+        for server in web:
+            server.stop()
         for thread in [scheduler, *consumers]:
             if thread is not None:
                 thread.stop()
@@ -214,6 +234,8 @@ def _banner(info: StackInfo) -> str:
 The digital mall runs locally.
 
   API           {info.api_url}        (OpenAPI: {info.api_url}/openapi.json)
+  Storefront    {info.storefront_url}
+  Back office   {info.back_office_url}
   AWS (moto)    {info.aws_endpoint}   table {info.table_name}, bucket {info.image_bucket}
 
   Operator key  {info.operator_key}

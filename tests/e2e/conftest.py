@@ -95,6 +95,9 @@ class StackProcess:
             MALL_API_PORT=str(api_port),
             MALL_AWS_PORT=str(aws_port),
             MALL_STATE_FILE=str(state_file),
+            # The web apps on any free ports: tests run next to a developer's `make run` (8080, 8081).
+            MALL_STOREFRONT_PORT="0",
+            MALL_BACK_OFFICE_PORT="0",
             PYTHONUNBUFFERED="1",
         )
         log_file.parent.mkdir(parents=True, exist_ok=True)

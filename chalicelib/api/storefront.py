@@ -6,12 +6,31 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import endpoint
 from chalicelib.catalog import service as catalog
-from chalicelib.catalog.schemas import Product, ProductListQuery, ProductPage, ProductSearchQuery
+from chalicelib.catalog.schemas import (
+    CategoryList,
+    Product,
+    ProductListQuery,
+    ProductPage,
+    ProductSearchQuery,
+)
 from chalicelib.shop import service as shops
 from chalicelib.shop.schemas import NearbyQuery, Shop, ShopListQuery, ShopPage
 
 storefront = Blueprint(__name__)
 TAG = "Storefront"
+
+
+@endpoint(
+    storefront,
+    "GET",
+    "/categories",
+    summary="The mall's categories, named in French, Dutch and English",
+    tag=TAG,
+    response=CategoryList,
+    cache_seconds=3600,
+)
+def list_categories() -> CategoryList:
+    return catalog.list_categories()
 
 
 @endpoint(

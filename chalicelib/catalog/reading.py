@@ -12,6 +12,9 @@ from chalicelib.catalog.errors import ProductNotFound
 from chalicelib.catalog.listing import active_shops, of_active_shops
 from chalicelib.catalog.models import ProductItem, SearchEntry, VariantItem
 from chalicelib.catalog.schemas import (
+    Category,
+    CategoryList,
+    CategoryNames,
     Product,
     ProductListQuery,
     ProductPage,
@@ -19,7 +22,7 @@ from chalicelib.catalog.schemas import (
     ProductSummary,
     Variant,
 )
-from chalicelib.catalog.taxonomy import is_category
+from chalicelib.catalog.taxonomy import CATEGORIES, NAMES, is_category
 from chalicelib.core.db import MallItem, query_page
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.images.models import ImageItem
@@ -54,6 +57,10 @@ def retailer_list_products(principal: Principal, query: ProductListQuery) -> Pro
 
 
 # --- storefront -------------------------------------------------------------------------------------
+
+
+def list_categories() -> CategoryList:
+    return CategoryList([Category(slug, CategoryNames(*NAMES[slug])) for slug in CATEGORIES])
 
 
 def get_product(product_id: str) -> Product:

@@ -122,3 +122,20 @@ class ProductSearchQuery(Struct, forbid_unknown_fields=True):
     category: Slug | None = None
     limit: Limit = 20
     cursor: Cursor | None = None
+
+
+class CategoryNames(Struct):
+    fr: str
+    nl: str
+    en: str
+
+
+class Category(Struct):
+    slug: str
+    names: CategoryNames
+
+
+class CategoryList(Struct):
+    """The mall's taxonomy in navigation order. It changes only with a deployment: cacheable."""
+
+    items: list[Category]

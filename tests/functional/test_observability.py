@@ -187,3 +187,37 @@ def test_logs_and_metrics_never_carry_keys_tokens_secrets_or_personal_data(
     }
     leaked = {what: value for what, value in private.items() if value and value in seen}
     assert not leaked, f"written to logs or metrics: {sorted(leaked)}"
+
+
+@pytest.mark.parametrize("function", ["expire_checkout_holds", "pay_shops", "relay_order_events"])
+def test_every_function_logs_its_lambda_context_and_flushes_its_metrics(aws, monkeypatch, output, function):
+    """Scheduled, queue and stream functions go through the same middleware as the API."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.core.log import logger
+    from chalicelib.notify import relay
+    from chalicelib.order import service
+    from chalicelib.payout import sweep
+
+    def work(*args: Any, **kwargs: Any) -> None:
+        logger.info("working")
+        metrics.count("PayoutFailures")
+
+    monkeypatch.setattr(service, "expire_holds", work)
+    monkeypatch.setattr(sweep, "handle_messages", work)
+    monkeypatch.setattr(relay, "relay_stream", work)
+    with Client(app, stage_name="test") as client:
+        event = {
+            "expire_checkout_holds": lambda: client.events.generate_cw_event(
+                "aws.events", "Scheduled", {}, []
+            ),
+            "pay_shops": lambda: client.events.generate_sqs_event(["{}"], "digital-mall-test-payouts"),
+            "relay_order_events": lambda: {"Records": []},
+        }[function]()
+        client.lambda_.invoke(function, event)
+
+    (line,) = [json.loads(x) for x in output.text().splitlines() if '"working"' in x]
+    assert line["function_name"] == function and line["function_request_id"]
+    assert isinstance(line["cold_start"], bool)
+    assert output.total("PayoutFailures") == 1

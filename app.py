@@ -12,6 +12,7 @@ from chalice import Chalice, Cron, Rate
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib.api.checkout import checkout
+from chalicelib.api.cors import cors_config
 from chalicelib.api.docs import docs
 from chalicelib.api.images import product_images
 from chalicelib.api.operator import operator
@@ -29,8 +30,9 @@ from chalicelib.notify.stream import table_stream_arn
 from chalicelib.payment.gateway import simulated
 
 app = Chalice(app_name="digital-mall")
-# Headless storefronts call the API from browsers on their own domains.
-app.api.cors = True
+# Headless storefronts and the back office call the API from browsers on their own origins (the stage's
+# CORS_ALLOW_ORIGIN): every header the routes read, the answer headers a page reads (chalicelib/api/cors.py).
+app.api.cors = cors_config(settings().cors_allow_origin)
 # Chalice's own answers (415, 405, its 500) in the one error shape, with CORS headers (README, errors).
 app.register_middleware(chalice_errors_in_our_shape(app.api.cors), "http")
 # Every function, whatever its trigger: log lines carry the Lambda context; the metrics an invocation

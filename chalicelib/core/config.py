@@ -20,6 +20,8 @@ class Settings:
     # The payout worker's queue (infra/mall-stack.yaml), also read when chalice imports app.py to deploy.
     payout_queue_name: str
     region: str
+    # Who may call the API from a browser: `*` or one origin (chalicelib/api/cors.py), set per stage.
+    cors_allow_origin: str = "*"
 
 
 @cache
@@ -34,4 +36,5 @@ def settings() -> Settings:
         payout_queue_name=os.environ.get("PAYOUT_QUEUE_NAME")
         or f"digital-mall-{os.environ.get('STAGE', 'dev')}-payouts",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
     )

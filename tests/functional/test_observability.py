@@ -16,6 +16,7 @@ import pytest
 from payout_support import PLATFORM_SECRET, commission, onboard, run_of, run_sweep, setup_mall
 from private_output import Watch, watched
 from support import collect, delivery_to, make_product, place, send, vid
+from test_images import lambdas, shop_images  # noqa: F401  (fixtures of the image tests, reused)
 
 from chalicelib.core import metrics
 
@@ -108,13 +109,16 @@ def test_a_payout_counts_once_with_its_cents(api, mall, output):
 
 
 class Receiver:
-    """A retailer's webhook endpoint on 127.0.0.1 that takes every delivery."""
+    """A retailer's webhook endpoint on 127.0.0.1 that answers every delivery with ``status``."""
 
     def __init__(self) -> None:
+        self.status = 200
+        receiver = self
+
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(200)
+                self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -221,3 +225,58 @@ def test_every_function_logs_its_lambda_context_and_flushes_its_metrics(aws, mon
     assert line["function_name"] == function and line["function_request_id"]
     assert isinstance(line["cold_start"], bool)
     assert output.total("PayoutFailures") == 1
+
+
+def test_a_provider_failure_counts_a_payment_provider_error(api, mall, monkeypatch, output):
+    from payout_support import FaultyGateway
+
+    from chalicelib.payment import gateway as module
+
+    placed = place(api, mall)
+    double = FaultyGateway().fail("create_refund", "unknown")
+    monkeypatch.setattr(module, "gateway", lambda: double)
+    body = {"lines": [{"variant_id": vid(mall["bread"]), "quantity": 1}], "restock": False, "reason": "stale"}
+    status, refund = api.call("POST", f"/retailer/orders/{placed['order_id']}/refunds", body, key=mall["key"])
+    assert refund["status"] == "pending", (status, refund)  # kept for a retry
+    assert output.total("PaymentProviderErrors") == 1
+    assert output.total("Refunds") == 0
+
+
+def test_a_webhook_delivery_that_fails_for_good_is_counted_once(
+    api, open_shop, receiver, monkeypatch, output
+):
+    from chalicelib.core.clock import now
+    from chalicelib.notify import webhooks
+    from chalicelib.notify.relay import relay_notifications
+
+    _, key = open_shop(0)
+    bread = make_product(api, key, "Sourdough", [(333, 10)])
+    assert api.call("PUT", "/retailer/webhook", {"url": receiver.url}, key=key)[0] == 200
+    receiver.status = 500
+    status, created = send(api, "POST", "/carts", {"lines": [{"variant_id": vid(bread), "quantity": 1}]})
+    headers = {"X-Cart-Token": created["cart_token"], "Idempotency-Key": "key-webhook-fails-1"}
+    status, placed = send(
+        api, "POST", f"/carts/{created['cart']['id']}/checkout", {"email": "a@b.be"}, headers
+    )
+    assert status == 201, placed
+    assert send(api, "POST", f"/dev/payments/{placed['payment_intent_id']}/succeed")[0] == 200
+    assert relay_notifications(grace=timedelta(0))["deliveries"] == {"pending": 1}  # the first attempt
+    moment = now()
+    for _ in range(webhooks.MAX_ATTEMPTS - 1):
+        moment += timedelta(days=1)  # past every backoff
+        monkeypatch.setattr(webhooks, "now", lambda moment=moment: moment)
+        outcomes = webhooks.deliver_due()
+    assert outcomes == {"failed": 1}, outcomes
+    metrics.flush()  # what the relay function's invocation does when it ends
+    assert output.total("WebhookDeliveriesFailed") == 1
+
+
+def test_image_uploads_refused_and_failed_are_counted(shop_images, output):  # noqa: F811
+    from test_images import png
+
+    shop_images.upload(b"GIF89a" + b"\0" * 500, "image/jpeg")  # not what it says it is: refused
+    shop_images.deliver()
+    assert (output.total("ImageUploadsRefused"), output.total("ImageUploadsFailed")) == (1, 0)
+    shop_images.upload(png(), "image/png")
+    shop_images.deliver(receive_count=4)  # three earlier deliveries crashed or timed out: given up
+    assert (output.total("ImageUploadsRefused"), output.total("ImageUploadsFailed")) == (1, 1)

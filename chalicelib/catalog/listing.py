@@ -59,6 +59,7 @@ def apply_listing(product: ProductItem, shop_active: bool) -> None:
     key = name_key(product)
     product.gsi1pk, product.gsi1sk = f"SHOP#{product.shop_id}#PRODUCTS", key
     product.listed = bool(product.active and shop_active)
+    product.search_scheme = 2  # whatever its entries were keyed by, stage_listing writes them by prefix
     if product.listed:
         product.gsi2pk, product.gsi2sk = f"LISTED#SHOP#{product.shop_id}", key
         product.gsi3pk, product.gsi3sk = f"LISTED#CAT#{product.category}", key
@@ -70,7 +71,8 @@ def _entry_keys(product: ProductItem) -> set[tuple[str, str]]:
     if not product.listed:
         return set()
     key = name_key(product)
-    return {SearchEntry.key_for(word, key) for word in product.words}
+    key_for = SearchEntry.key_for if int(product.search_scheme) >= 2 else SearchEntry.legacy_key_for
+    return {key_for(word, key) for word in product.words}
 
 
 def stage_listing(tx: TransactWrite, product: ProductItem, before: set[tuple[str, str]]) -> None:
@@ -92,6 +94,7 @@ def stage_listing(tx: TransactWrite, product: ProductItem, before: set[tuple[str
                 price_from=product.price_from,
                 price_to=product.price_to,
                 words=list(product.words),
+                word_text=search.word_text(list(product.words)),
             )
         )
 

@@ -33,6 +33,8 @@ class ProductItem(MallItem, discriminator="product"):
     price_from = NumberAttribute(default=0)
     price_to = NumberAttribute(default=0)
     words = ListAttribute(of=UnicodeAttribute, default=list)
+    # 1: search entries keyed by whole word (before prefix search); 2: by prefix (SearchEntry).
+    search_scheme = NumberAttribute(default=1)
     # The shop's name and fulfilment offer, copied here (and refreshed by the relist worker) so
     # that pricing a cart reads only product and variant items: one BatchGetItem however many shops.
     shop_terms = JSONAttribute(default=dict)
@@ -79,9 +81,16 @@ class SkuClaim(MallItem, discriminator="sku"):
         return f"SHOP#{shop_id}", f"SKU#{sku.upper()}"
 
 
+PREFIX_LENGTH = 3
+
+
 class SearchEntry(MallItem, discriminator="search_entry"):
-    """pk = WORD#<word>, sk = <name key>#<product id>: one per word of a listed product, carrying the
-    summary a result list shows and every word of the product (a multi-word search filters on them)."""
+    """pk = PREFIX#<first 3 letters of the word>, sk = <word>#<name key>#<product id>: one per word of a
+    listed product, so a Query with `begins_with(sk, "choco")` finds "chocolate" and "chocolatier" (words
+    of 2 letters have their own partition, found whole only). It carries the summary a result list shows
+    and every word of the product (a multi-word search filters on `word_text`, ranks on `words`).
+    Products written before prefixes (search_scheme 1) have entries at WORD#<word> / <name key>#<id>:
+    their next write deletes those (chalicelib/catalog/listing.py)."""
 
     product_id = UnicodeAttribute()
     shop_id = UnicodeAttribute()
@@ -92,7 +101,12 @@ class SearchEntry(MallItem, discriminator="search_entry"):
     price_from = NumberAttribute()
     price_to = NumberAttribute()
     words = ListAttribute(of=UnicodeAttribute)
+    word_text = UnicodeAttribute(null=True)
 
     @staticmethod
     def key_for(word: str, name_key: str) -> tuple[str, str]:
+        return f"PREFIX#{word[:PREFIX_LENGTH]}", f"{word}#{name_key}"
+
+    @staticmethod
+    def legacy_key_for(word: str, name_key: str) -> tuple[str, str]:
         return f"WORD#{word}", name_key

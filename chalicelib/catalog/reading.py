@@ -10,7 +10,7 @@ from chalicelib.auth.service import Principal
 from chalicelib.catalog import search
 from chalicelib.catalog.errors import ProductNotFound
 from chalicelib.catalog.listing import active_shops, of_active_shops
-from chalicelib.catalog.models import ProductItem, SearchEntry, VariantItem
+from chalicelib.catalog.models import PREFIX_LENGTH, ProductItem, SearchEntry, VariantItem
 from chalicelib.catalog.schemas import (
     Category,
     CategoryList,
@@ -25,6 +25,7 @@ from chalicelib.catalog.schemas import (
 from chalicelib.catalog.taxonomy import CATEGORIES, NAMES, is_category
 from chalicelib.core.db import MallItem, query_page
 from chalicelib.core.errors import FieldProblem, InvalidInput
+from chalicelib.core.text import sort_key
 from chalicelib.images.models import ImageItem
 from chalicelib.images.service import images_view
 from chalicelib.shop.service import load_active_shop
@@ -96,25 +97,40 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
     wanted = search.query_words(query.q)
     if not wanted:
         raise InvalidInput.single("q", "has no searchable words")
-    # The longest word is usually the rarest: its partition is read, the others filter it.
+    # The longest word is usually the rarest: the entries of words beginning with it are read, the others
+    # filter them by their beginning too (the last word is often still being typed).
     anchor = max(wanted, key=len)
     condition = None
     for word in wanted:
         if word != anchor:
-            clause = SearchEntry.words.contains(word)
+            clause = SearchEntry.word_text.contains(f" {word}")
             condition = clause if condition is None else condition & clause
     if query.category is not None:
         clause = SearchEntry.category == query.category
         condition = clause if condition is None else condition & clause
+    pk, _ = SearchEntry.key_for(anchor, "")
+    # A word of 2 letters is found whole: as a prefix it would match a good part of the language.
+    starts = anchor if len(anchor) >= PREFIX_LENGTH else f"{anchor}#"
     entries, cursor = query_page(
         SearchEntry,
-        f"WORD#{anchor}",
+        pk,
+        range_key_condition=SearchEntry.sk.startswith(starts),
         filter_condition=condition,
         limit=query.limit,
         cursor=query.cursor,
         max_calls=2,
     )
-    return ProductPage([summary_of(e) for e in of_active_shops(entries)], cursor)
+    return ProductPage([summary_of(e) for e in _ranked(wanted, of_active_shops(entries))], cursor)
+
+
+def _ranked(wanted: list[str], entries: list[SearchEntry]) -> list[SearchEntry]:
+    """Best matches first within the page (a whole word before a word's beginning, the name before the
+    rest), then by name; once per product (it may have two words beginning with the anchor)."""
+    seen: set[str] = set()
+    unique = [e for e in entries if not (e.product_id in seen or seen.add(e.product_id))]
+    return sorted(
+        unique, key=lambda e: (-search.match_score(wanted, list(e.words), e.name), sort_key(e.name))
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -21,10 +21,28 @@ _STOP_WORDS = frozenset(
 )
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 def normalise(word: str) -> str:
-    # A light plural strip is enough for shop goods ("boots"/"boot"); a real stemmer costs cold start.
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    """Folds the plurals of the mall's languages onto one form, the same on both sides (so a folded form
+    need not be a real word): Dutch -s, -'s (the apostrophe already splits words) and -en ("taarten",
+    "tassen" -> "tas"), French -s, -x ("bijoux", "gateaux") and -aux -> -al ("chevaux" -> "cheval"). A
+    real stemmer costs cold start; irregular plurals ("broden"/"brood", "loaves") stay apart."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("aux") and not word.endswith("eaux") and len(word) > 4:
+        return word[:-3] + "al"
+    if word.endswith(("eaux", "eux", "oux")):
         return word[:-1]
+    if word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]  # "keukens" -> "keuken", then -en below like "keuken" itself
+    if word.endswith("en") and len(word) > 5:
+        stem = word[:-2]
+        # Dutch doubles a consonant before -en ("tassen", "potten"): undo it.
+        if stem[-1] == stem[-2] and stem[-1] not in _VOWELS:
+            stem = stem[:-1]
+        return stem
     return word
 
 
@@ -41,6 +59,32 @@ def index_words(name: str, category: str, description: str, shop_name: str, opti
             if word not in ordered:
                 ordered.append(word)
     return ordered[:MAX_INDEXED_WORDS]
+
+
+def name_words(name: str) -> frozenset[str]:
+    return frozenset(_meaningful(name))
+
+
+def match_score(query: list[str], product_words: list[str], name: str) -> int:
+    """How well a product matches (higher is better): per query word, a whole word beats a word that
+    only begins with it, and a word of the name beats one of the description, options or shop."""
+    in_name = name_words(name)
+    score = 0
+    for wanted in query:
+        best = 0
+        for word in product_words:
+            if word == wanted:
+                best = max(best, 4 if word in in_name else 2)
+            elif word.startswith(wanted):
+                best = max(best, 3 if word in in_name else 1)
+        score += best
+    return score
+
+
+def word_text(product_words: list[str]) -> str:
+    """The words as one string, each after a space: `contains(word_text, " choc")` is a filter that finds
+    a word by its beginning (a list attribute only matches whole elements)."""
+    return "".join(f" {word}" for word in product_words)
 
 
 def query_words(q: str) -> list[str]:

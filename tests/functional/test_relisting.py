@@ -25,7 +25,10 @@ def product_item(product_id: str) -> Any:
 def search_entries(product_id: str, word: str) -> list[Any]:
     from chalicelib.catalog.models import SearchEntry
 
-    return [e for e in SearchEntry.query(f"WORD#{word}") if e.product_id == product_id]
+    pk, _ = SearchEntry.key_for(word, "")
+    return [
+        e for e in SearchEntry.query(pk, SearchEntry.sk.startswith(f"{word}#")) if e.product_id == product_id
+    ]
 
 
 def storefront_ids(api: Any, shop_id: str, product_ids: list[str]) -> set[str]:

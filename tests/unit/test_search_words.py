@@ -47,3 +47,37 @@ def test_a_refused_write_is_raised_as_it_is():
         assert raised is refused
     else:
         raise AssertionError("a refused write passed for a race")
+
+
+def test_dutch_and_french_plurals_fold_onto_the_singular():
+    from chalicelib.catalog.search import normalise
+
+    pairs = {
+        "taarten": "taart",  # nl -en
+        "tassen": "tas",  # nl -en after a doubled consonant
+        "keukens": "keuken",  # nl -s of a word in -en: both fold further, alike
+        "appels": "appel",  # nl -s
+        "croissants": "croissant",  # fr/en -s
+        "bijoux": "bijou",  # fr -x
+        "gateaux": "gateau",  # fr -eaux
+        "chevaux": "cheval",  # fr -aux -> -al
+        "journaux": "journal",
+    }
+    for plural, singular in pairs.items():
+        assert normalise(plural) == normalise(singular), plural
+    assert normalise("glass") == "glass" and normalise("bus") == "bus"  # -ss and short words kept
+    # The Dutch -'s is split off by the apostrophe and dropped as a one-letter word.
+    assert query_words("auto's") == query_words("auto")
+
+
+def test_a_whole_word_of_the_name_ranks_above_a_beginning_or_the_description():
+    from chalicelib.catalog.search import match_score
+
+    words = index_words("Dark chocolate bar", "chocolate-sweets", "With chocolatier cream", "Shop", [])
+    other = index_words("Praline box", "chocolate-sweets", "Dark chocolate", "Shop", [])
+    assert match_score(["chocolate"], words, "Dark chocolate bar") == 4
+    assert match_score(["choco"], words, "Dark chocolate bar") == 3
+    assert match_score(["chocolate"], other, "Praline box") == 2
+    assert match_score(["chocolatier"], words, "Dark chocolate bar") == 2
+    assert match_score(["choco"], other, "Praline box") == 1
+    assert match_score(["dark", "choco"], words, "Dark chocolate bar") == 7

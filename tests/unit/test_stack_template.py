@@ -185,3 +185,27 @@ def test_cdn_reads_only_public_of_the_private_bucket() -> None:
     # Real deploys ask for it (README); moto, which cannot create it, deploys the default.
     assert TEMPLATE["Parameters"]["WithCdn"]["Default"] == "false"
     assert "WithCdn=true" in README
+
+
+def test_the_web_apps_are_served_from_a_private_bucket_only_their_distribution_reads() -> None:
+    blocked = RESOURCES["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(blocked[k] is True for k in blocked) and len(blocked) == 4
+    web = ["WebBucket", "WebOriginAccessControl", "WebDistribution", "WebBucketPolicy"]
+    assert all(RESOURCES[k]["Condition"] == "CdnEnabled" for k in web)
+    config = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert config["DefaultRootObject"] == "storefront/index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+    (statement,) = RESOURCES["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Principal"]) == (
+        "s3:GetObject",
+        {"Service": "cloudfront.amazonaws.com"},
+    )
+    assert _sub(statement["Condition"]["StringEquals"]["AWS:SourceArn"]).endswith(
+        ":distribution/${WebDistribution}"
+    )
+    assert _sub(TEMPLATE["Outputs"]["WebUrl"]["Value"]) == "https://${WebDistribution.DomainName}"
+    assert "WebBucketName" in TEMPLATE["Outputs"]

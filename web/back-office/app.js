@@ -1,7 +1,7 @@
 // The retailers' back office: a hash router over small views, one per screen.
 import { register, t, lang, setLang, onLangChange } from '../shared/i18n.js';
 import { replace } from '../shared/dom.js';
-import { el, notice } from './ui.js';
+import { el, notice, errorText } from './ui.js';
 import { session, signOut, whenSignedOut } from './session.js';
 import fr from './i18n/fr.js';
 import nl from './i18n/nl.js';
@@ -78,18 +78,25 @@ async function render() {
   } else {
     for (const [pattern, make] of RETAILER_ROUTES) {
       const match = current.match(pattern);
-      if (match) view = make(match);
+      if (match) {
+        view = make(match);
+        break;
+      }
     }
     if (!view) {
       location.replace('#/orders');
       return;
     }
   }
+  // Each render draws into its own container: a slow view still loading when the person moves on writes
+  // into a detached node instead of mixing with the next page.
+  const root = el('div', { class: 'view' });
+  main.appendChild(root);
   try {
-    await view(main);
+    await view(root);
   } catch (error) {
     if (!session()) return; // signed out while loading: the sign-in page is already there
-    main.appendChild(notice('error', `${t('error.load')} ${error.message || ''}`));
+    root.appendChild(notice('error', `${t('error.load')} ${error.status ? errorText(error) : error.message || ''}`, 'load-error'));
   }
 }
 

@@ -27,7 +27,7 @@ export default {
   'refund.restock': 'Put the items back in stock',
   'refund.status.pending': 'pending', 'refund.status.succeeded': 'refunded', 'refund.status.failed': 'failed',
   'products.title': 'Products', 'products.new': 'New product', 'products.search': 'Search my products',
-  'products.stock': 'stock', 'products.inactive': 'off the storefront', 'products.none': 'No product found.',
+  'products.stock': 'stock', 'products.outOfStock': 'out of stock', 'products.inactive': 'off the storefront', 'products.none': 'No product found.',
   'product.name': 'Name', 'product.description': 'Description', 'product.category': 'Category',
   'product.vat': 'VAT rate', 'product.firstVariant': 'Price and stock', 'product.create': 'Create product',
   'product.active': 'On the storefront',

@@ -27,7 +27,7 @@ export default {
   'refund.restock': 'Remettre les articles en stock',
   'refund.status.pending': 'en cours', 'refund.status.succeeded': 'remboursé', 'refund.status.failed': 'échoué',
   'products.title': 'Produits', 'products.new': 'Nouveau produit', 'products.search': 'Chercher dans mes produits',
-  'products.stock': 'stock', 'products.inactive': 'hors vitrine', 'products.none': 'Aucun produit trouvé.',
+  'products.stock': 'stock', 'products.outOfStock': 'épuisé', 'products.inactive': 'hors vitrine', 'products.none': 'Aucun produit trouvé.',
   'product.name': 'Nom', 'product.description': 'Description', 'product.category': 'Catégorie',
   'product.vat': 'Taux de TVA', 'product.firstVariant': 'Prix et stock', 'product.create': 'Créer le produit',
   'product.active': 'En vitrine',

@@ -27,7 +27,7 @@ export default {
   'refund.restock': 'Artikels terug in voorraad',
   'refund.status.pending': 'bezig', 'refund.status.succeeded': 'terugbetaald', 'refund.status.failed': 'mislukt',
   'products.title': 'Producten', 'products.new': 'Nieuw product', 'products.search': 'Zoeken in mijn producten',
-  'products.stock': 'voorraad', 'products.inactive': 'niet zichtbaar', 'products.none': 'Geen product gevonden.',
+  'products.stock': 'voorraad', 'products.outOfStock': 'uitverkocht', 'products.inactive': 'niet zichtbaar', 'products.none': 'Geen product gevonden.',
   'product.name': 'Naam', 'product.description': 'Beschrijving', 'product.category': 'Categorie',
   'product.vat': 'Btw-tarief', 'product.firstVariant': 'Prijs en voorraad', 'product.create': 'Product aanmaken',
   'product.active': 'Zichtbaar in de etalage',

@@ -34,10 +34,13 @@ export async function productsView(root) {
   const items = await allProducts();
   function show() {
     const words = fold(search.value).split(/\s+/).filter(Boolean);
-    const found = items.filter((p) => words.every((w) => fold(`${p.name} ${p.variants.map((v) => v.sku).join(' ')}`).includes(w)));
+    const found = items.filter((p) => words.every((w) => fold(p.name).includes(w)));
     list.replaceChildren(...(found.length ? found.map((p) => el('li', { class: 'card product', 'data-testid': 'product-row' },
+      p.cover_url ? el('img', { src: p.cover_url, alt: '', width: '48', height: '48', class: 'thumb' }) : null,
       el('a', { href: `#/products/${p.id}` }, p.name),
-      el('span', { class: 'muted' }, ` · ${p.variants.map((v) => `${euros(v.price_cents)} (${t('products.stock')} ${v.stock})`).join(', ')}`),
+      el('span', { class: 'muted' }, ` · ${p.price_from_cents === p.price_to_cents ? euros(p.price_from_cents)
+        : `${euros(p.price_from_cents)}–${euros(p.price_to_cents)}`}`),
+      p.in_stock === false ? el('span', { class: 'muted' }, ` · ${t('products.outOfStock')}`) : null,
       p.active ? null : el('span', { class: 'badge cancelled' }, ` ${t('products.inactive')}`)))
       : [el('li', { class: 'muted' }, t('products.none'))]));
   }

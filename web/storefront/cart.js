@@ -4,7 +4,7 @@ import { ApiError, newIdempotencyKey, request } from '../shared/api.js';
 import { h } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { formatCents } from '../shared/money.js';
-import { addressText, errorBox, go, storeCart, storeOrder, storedCart, when } from './ui.js';
+import { addressText, cover, errorBox, go, storeCart, storeOrder, storedCart, when } from './ui.js';
 
 function remember(cart, token) {
   storeCart({ id: cart.id, token, count: cart.line_count });
@@ -56,6 +56,7 @@ function lineRow(stored, line, currency, feedback) {
     { method: 'PUT', body: { quantity: Number(quantity.value) }, cartToken: stored.token },
   )));
   return h('li', { class: 'line', 'data-testid': 'cart-line' },
+    cover(line, 48),
     h('span', { class: 'name' }, line.name, options ? ` (${options})` : ''),
     h('label', { for: id, class: 'visually-hidden' }, t('cart.quantity_of', { name: line.name })), quantity,
     h('span', { class: 'price' }, formatCents(line.total_cents, currency)),
@@ -197,7 +198,8 @@ function checkoutForm(stored, cart) {
           method: 'POST', body: { email: email.value.trim() }, cartToken: stored.token, idempotencyKey: key,
         });
         storeOrder(result.order_id, result.order_token);
-        sessionStorage.setItem(`mall.payment.${result.order_id}`, JSON.stringify(result));
+        // The cart goes with the payment: a customer who gives up after a declined card gets it back.
+        sessionStorage.setItem(`mall.payment.${result.order_id}`, JSON.stringify({ ...result, cart: stored }));
         sessionStorage.removeItem(keyName);
         storeCart(null);
         go(`#/order/${encodeURIComponent(result.order_id)}`);

@@ -5,7 +5,7 @@ import { h } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { formatCents } from '../shared/money.js';
 import { mountPayment } from './payment.js';
-import { addressText, go, orderToken, statusText, when } from './ui.js';
+import { addressText, errorBox, go, orderToken, statusText, storeCart, when } from './ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 let qrLibrary = null;
@@ -101,18 +101,39 @@ export async function orderPage(orderId) {
   if (order.status === 'pending_payment' && stored) {
     const checkout = JSON.parse(stored);
     const feedback = h('div', { 'aria-live': 'assertive' });
+    const declined = (message) => feedback.replaceChildren(h('p', { class: 'error', role: 'alert', 'data-testid': 'payment-error' },
+      t('pay.declined'), message ? ` (${message})` : ''));
+    // A declined card keeps the order (and its stock) until hold_until: the same controls try again.
+    if (order.last_payment_error) declined(order.last_payment_error.message);
     const controls = h('div', { class: 'pay-controls' });
+    const giveUp = h('button', {
+      type: 'button',
+      class: 'secondary',
+      'data-testid': 'give-up',
+      onclick: async () => {
+        giveUp.disabled = true;
+        try {
+          await request(`/orders/${encodeURIComponent(order.id)}/cancel`, { method: 'POST', orderToken: token });
+          sessionStorage.removeItem(`mall.payment.${order.id}`);
+          if (checkout.cart) storeCart(checkout.cart); // the API reopened it: back to the cart
+          go('#/cart');
+        } catch (error) {
+          giveUp.disabled = false;
+          feedback.replaceChildren(errorBox(error));
+        }
+      },
+    }, t('pay.give_up'));
     section.append(h('section', { class: 'payment', 'data-testid': 'payment' },
       h('h2', {}, t('pay.title')),
       h('p', {}, t('pay.amount', { amount: formatCents(order.total_cents, order.currency) })),
-      controls, feedback));
+      order.hold_until ? h('p', {}, t('pay.hold_until', { when: when(order.hold_until) })) : null,
+      controls, feedback, h('p', {}, giveUp)));
     await mountPayment(controls, checkout, (outcome, message) => {
       if (outcome === 'paid') {
         sessionStorage.removeItem(`mall.payment.${order.id}`);
         go(`#/order/${encodeURIComponent(order.id)}`);
       } else {
-        feedback.replaceChildren(h('p', { class: 'error', role: 'alert', 'data-testid': 'payment-error' },
-          t('pay.declined'), message ? ` (${message})` : ''));
+        declined(message);
       }
     });
   }

@@ -97,11 +97,9 @@ export function picture(image, sizes, alt) {
   });
 }
 
-/** A product list's cover image, in whatever shape the list gives it (an image object or a URL). */
-export function cover(item) {
-  const image = item.cover_image;
-  if (!image) return h('div', { class: 'no-photo', 'aria-hidden': 'true' });
-  const url = typeof image === 'string' ? image : image.url;
-  if (!url) return picture(image, '100px', '');
-  return h('img', { src: url, alt: '', width: 100, height: 100, loading: 'lazy' });
+/** A product list's or cart line's cover: the 200 px rendition the API gives as cover_url. */
+export function cover(item, size = 100) {
+  const url = item.cover_url || (item.cover_image && (item.cover_image.url || item.cover_image));
+  if (!url || typeof url !== 'string') return h('div', { class: 'no-photo', 'aria-hidden': 'true' });
+  return h('img', { src: url, alt: '', width: size, height: size, loading: 'lazy' });
 }

@@ -92,6 +92,8 @@ export default {
   'pay.fail': 'Decline (test card)',
   'pay.declined': 'Your payment was declined. Nothing was charged. Try again or use another card.',
   'pay.retry': 'Try again',
+  'pay.give_up': 'Give up and go back to the cart',
+  'pay.hold_until': 'Your items are kept for you until {when}.',
   'pay.card': 'Card',
   'pay.stripe_pay': 'Pay {amount}',
   'order.title': 'Your order',

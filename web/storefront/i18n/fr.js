@@ -92,6 +92,8 @@ export default {
   'pay.fail': 'Refuser (carte de test)',
   'pay.declined': 'Votre paiement a été refusé. Rien n’a été débité. Réessayez ou utilisez une autre carte.',
   'pay.retry': 'Réessayer',
+  'pay.give_up': 'Abandonner et revenir au panier',
+  'pay.hold_until': 'Vos articles vous sont réservés jusqu’à {when}.',
   'pay.card': 'Carte',
   'pay.stripe_pay': 'Payer {amount}',
   'order.title': 'Votre commande',

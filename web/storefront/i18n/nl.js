@@ -92,6 +92,8 @@ export default {
   'pay.fail': 'Weigeren (testkaart)',
   'pay.declined': 'Je betaling werd geweigerd. Er is niets aangerekend. Probeer opnieuw of gebruik een andere kaart.',
   'pay.retry': 'Opnieuw proberen',
+  'pay.give_up': 'Opgeven en terug naar de winkelmand',
+  'pay.hold_until': 'Je artikelen blijven voor je gereserveerd tot {when}.',
   'pay.card': 'Kaart',
   'pay.stripe_pay': '{amount} betalen',
   'order.title': 'Je bestelling',

@@ -10,6 +10,7 @@ products of shops that are not active in the meantime.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar
 
 import msgspec
@@ -17,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.catalog import search
 from chalicelib.catalog.models import ProductItem, SearchEntry, VariantItem
+from chalicelib.core.db import MallItem
 from chalicelib.core.text import sort_key
 from chalicelib.shop.models import ShopItem
 
@@ -95,6 +97,8 @@ def stage_listing(tx: TransactWrite, product: ProductItem, before: set[tuple[str
                 price_to=product.price_to,
                 words=list(product.words),
                 word_text=search.word_text(list(product.words)),
+                cover_key=product.cover_key,
+                variant_ids=list(product.variant_ids) if product.variant_ids is not None else None,
             )
         )
 
@@ -118,8 +122,47 @@ def active_shops(shop_ids: set[str]) -> set[str]:
 
 
 _Listed = TypeVar("_Listed", ProductItem, SearchEntry)
+# One BatchGetItem: a list page stays at 2 calls (its Query and this), whatever its size.
+MAX_BATCH_KEYS = 100
 
 
-def of_active_shops(items: list[_Listed]) -> list[_Listed]:
-    active = active_shops({i.shop_id for i in items})
-    return [i for i in items if i.shop_id in active]
+@dataclass
+class PageState:
+    """What a list page needs to know now, beyond its index copies: which shops are active and which
+    products have a variant on sale."""
+
+    active_shops: set[str]
+    sellable: set[str]  # variant ids: active and stock > 0
+    read: set[str]  # products whose variants were all read
+
+    def in_stock(self, item: ProductItem | SearchEntry) -> bool | None:
+        """None when unknown: the product was stored before variant ids, or its variants did not fit."""
+        if item.product_id not in self.read:
+            return None
+        return any(v in self.sellable for v in item.variant_ids or [])
+
+
+def page_state(items: list[_Listed], also_shops: frozenset[str] = frozenset()) -> PageState:
+    """The page's shops' status and its products' variants' stock in one BatchGetItem of at most 100 keys
+    (shops first; a product whose variants no longer fit reads as in_stock None). Stock is read live, not
+    copied onto listings: every sale changes it, and each copy would be one more write per checkout."""
+    shop_ids = sorted({i.shop_id for i in items} | also_shops)
+    keys = [ShopItem.key_for(shop_id) for shop_id in shop_ids]
+    read: set[str] = set()
+    for item in items:
+        if item.variant_ids is None or item.product_id in read:
+            continue
+        wanted = [VariantItem.key_for(item.product_id, v) for v in item.variant_ids]
+        if len(keys) + len(wanted) <= MAX_BATCH_KEYS:
+            keys += wanted
+            read.add(item.product_id)
+    state = PageState(set(), set(), read)
+    if not keys:
+        return state
+    fields = ["pk", "sk", "kind", "shop_id", "status", "variant_id", "stock", "active"]
+    for found in MallItem.batch_get(keys, attributes_to_get=fields):
+        if isinstance(found, ShopItem) and found.active:
+            state.active_shops.add(found.shop_id)
+        elif isinstance(found, VariantItem) and found.active and int(found.stock) > 0:
+            state.sellable.add(found.variant_id)
+    return state

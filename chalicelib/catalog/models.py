@@ -35,6 +35,11 @@ class ProductItem(MallItem, discriminator="product"):
     words = ListAttribute(of=UnicodeAttribute, default=list)
     # 1: search entries keyed by whole word (before prefix search); 2: by prefix (SearchEntry).
     search_scheme = NumberAttribute(default=1)
+    # What a product grid shows without a call per product (listing.page_state): the cover's 200 px
+    # rendition (kept by chalicelib/images/service.py when images change) and the variants, whose stock is
+    # read live with the page's shops (stock changes at every sale; None: stored before variant ids).
+    cover_key = UnicodeAttribute(null=True)
+    variant_ids = ListAttribute(of=UnicodeAttribute, null=True)
     # The shop's name and fulfilment offer, copied here (and refreshed by the relist worker) so
     # that pricing a cart reads only product and variant items: one BatchGetItem however many shops.
     shop_terms = JSONAttribute(default=dict)
@@ -102,6 +107,8 @@ class SearchEntry(MallItem, discriminator="search_entry"):
     price_to = NumberAttribute()
     words = ListAttribute(of=UnicodeAttribute)
     word_text = UnicodeAttribute(null=True)
+    cover_key = UnicodeAttribute(null=True)  # copies of the product's, see ProductItem
+    variant_ids = ListAttribute(of=UnicodeAttribute, null=True)
 
     @staticmethod
     def key_for(word: str, name_key: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalicelib.auth.service import Principal
 from chalicelib.catalog import search
 from chalicelib.catalog.errors import ProductNotFound
-from chalicelib.catalog.listing import active_shops, of_active_shops
+from chalicelib.catalog.listing import PageState, active_shops, page_state
 from chalicelib.catalog.models import PREFIX_LENGTH, ProductItem, SearchEntry, VariantItem
 from chalicelib.catalog.schemas import (
     Category,
@@ -26,9 +26,10 @@ from chalicelib.catalog.taxonomy import CATEGORIES, NAMES, is_category
 from chalicelib.core.db import MallItem, query_page
 from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.core.text import sort_key
+from chalicelib.images import storage
 from chalicelib.images.models import ImageItem
 from chalicelib.images.service import images_view
-from chalicelib.shop.service import load_active_shop
+from chalicelib.shop.errors import ShopNotFound
 
 CURRENCY = "EUR"
 
@@ -72,11 +73,14 @@ def get_product(product_id: str) -> Product:
 
 
 def list_shop_products(shop_id: str, query: ProductListQuery) -> ProductPage:
-    load_active_shop(shop_id)
     items, cursor = query_page(
         ProductItem, f"LISTED#SHOP#{shop_id}", index="gsi2", limit=query.limit, cursor=query.cursor
     )
-    return ProductPage([summary_of(i) for i in items], cursor)
+    # The shop's status comes with the page's stock: 2 calls (an unknown or suspended shop is a 404).
+    state = page_state(items, also_shops=frozenset({shop_id}))
+    if shop_id not in state.active_shops:
+        raise ShopNotFound(shop_id)
+    return ProductPage([summary_of(i, state) for i in items], cursor)
 
 
 def browse_products(query: ProductSearchQuery) -> ProductPage:
@@ -93,7 +97,7 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
         items, cursor = query_page(
             ProductItem, f"LISTED#CAT#{query.category}", index="gsi3", limit=query.limit, cursor=query.cursor
         )
-        return ProductPage([summary_of(i) for i in of_active_shops(items)], cursor)
+        return _page(items, cursor)
     wanted = search.query_words(query.q)
     if not wanted:
         raise InvalidInput.single("q", "has no searchable words")
@@ -120,7 +124,13 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
         cursor=query.cursor,
         max_calls=2,
     )
-    return ProductPage([summary_of(e) for e in _ranked(wanted, of_active_shops(entries))], cursor)
+    return _page(_ranked(wanted, entries), cursor)
+
+
+def _page(items: list[ProductItem] | list[SearchEntry], cursor: str | None) -> ProductPage:
+    """Leaves out the products of shops not active (a suspension not relisted yet), with their stock."""
+    state = page_state(items)
+    return ProductPage([summary_of(i, state) for i in items if i.shop_id in state.active_shops], cursor)
 
 
 def _ranked(wanted: list[str], entries: list[SearchEntry]) -> list[SearchEntry]:
@@ -196,7 +206,8 @@ def product_view(
     )
 
 
-def summary_of(item: ProductItem | SearchEntry) -> ProductSummary:
+def summary_of(item: ProductItem | SearchEntry, state: PageState | None = None) -> ProductSummary:
+    """`state` (storefront lists) adds the in-stock flag; the retailer's list reads the product instead."""
     return ProductSummary(
         id=item.product_id,
         shop_id=item.shop_id,
@@ -208,4 +219,6 @@ def summary_of(item: ProductItem | SearchEntry) -> ProductSummary:
         price_to_cents=int(item.price_to),
         vat_rate_bps=int(item.vat_rate_bps),
         active=bool(getattr(item, "active", True)),
+        cover_url=storage.public_url(item.cover_key) if item.cover_key else None,
+        in_stock=state.in_stock(item) if state is not None else None,
     )

@@ -105,6 +105,10 @@ class ProductSummary(Struct):
     price_to_cents: int
     vat_rate_bps: int
     active: bool
+    # The cover's 200 px rendition, or None without a ready image; whether a variant is on sale now (None:
+    # unknown for this page, read the product). A grid needs no call per product.
+    cover_url: str | None = None
+    in_stock: bool | None = None
 
 
 class ProductPage(Struct):

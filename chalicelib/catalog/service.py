@@ -261,7 +261,9 @@ def _claim(variant: VariantItem) -> SkuClaim:
 
 
 def _derive(product: ProductItem, variants: list[VariantItem]) -> None:
-    """Fields a listing shows without reading variants: price range and search words."""
+    """Fields a listing shows without reading variants: price range, search words, which variants to read
+    for its in-stock flag."""
+    product.variant_ids = [v.variant_id for v in sorted(variants, key=lambda v: int(v.position))]
     prices = [int(v.price_cents) for v in variants if v.active] or [int(v.price_cents) for v in variants]
     product.price_from, product.price_to = min(prices), max(prices)
     product.words = product_words(product, variants)

@@ -5,7 +5,7 @@ stops each shop's part, and the customer's view. The cart's changes are in chali
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.catalog.listing import active_shops
@@ -27,6 +27,7 @@ from chalicelib.checkout.schemas import (
 from chalicelib.core.clock import iso
 from chalicelib.core.db import MallItem
 from chalicelib.core.validation import convert
+from chalicelib.images import storage
 from chalicelib.shop import geo
 
 CURRENCY = "EUR"
@@ -38,6 +39,8 @@ class Snapshot:
 
     lines: dict[str, CatalogLine]  # by variant id; a missing id no longer exists
     terms: dict[str, dict[str, Any]]  # shop id -> ProductItem.shop_terms
+    # product id -> its cover's 200 px rendition key (chalicelib/images/cover.py)
+    covers: dict[str, str] = field(default_factory=dict)
 
 
 # --- the catalogue snapshot -------------------------------------------------------------------------
@@ -63,6 +66,7 @@ def load_snapshot(variant_ids: list[str], consistent: bool = False) -> Snapshot:
     open_shops = active_shops({p.shop_id for p in products.values() if p.listed})
     lines: dict[str, CatalogLine] = {}
     terms: dict[str, dict[str, Any]] = {}
+    covers = {p.product_id: p.cover_key for p in products.values() if p.cover_key}
     for variant_id, variant in variants.items():
         product = products.get(variant.product_id)
         if product is None:
@@ -82,7 +86,7 @@ def load_snapshot(variant_ids: list[str], consistent: bool = False) -> Snapshot:
             # `listed` is false exactly when the product is active but its shop is not (suspended).
             shop_active=bool((product.listed and product.shop_id in open_shops) or not product.active),
         )
-    return Snapshot(lines, terms)
+    return Snapshot(lines, terms, covers)
 
 
 # --- pricing and the customer's view ----------------------------------------------------------------
@@ -171,7 +175,7 @@ def view(cart: CartItem, snapshot: Snapshot) -> Cart:
                     problem=fulfilment_problems.get(shop.terms.shop_id),
                     pickup_slot=_chosen_slot(shop.fulfilment, choice, raw),
                 ),
-                lines=[_line_out(line) for line in shop.lines],
+                lines=[_line_out(line, snapshot) for line in shop.lines],
                 subtotal_cents=shop.subtotal_cents,
                 delivery_fee_cents=shop.delivery_fee_cents,
                 total_cents=shop.total_cents,
@@ -205,8 +209,10 @@ def _chosen_slot(method: Fulfilment, choice: dict[str, Any], raw: dict[str, Any]
     return ChosenSlot(start=key, end=iso(slot.end) if slot else None)
 
 
-def _line_out(line: pricing.PricedLine) -> CartLine:
+def _line_out(line: pricing.PricedLine, snapshot: Snapshot) -> CartLine:
     c = line.catalog
+    available = max(0, c.stock) if c.sellable else 0
+    cover = snapshot.covers.get(c.product_id)
     return CartLine(
         variant_id=c.variant_id,
         product_id=c.product_id,
@@ -219,6 +225,8 @@ def _line_out(line: pricing.PricedLine) -> CartLine:
         total_cents=line.total_cents,
         vat_rate_bps=c.vat_rate_bps,
         vat_cents=line.vat_cents,
-        available=max(0, c.stock) if c.sellable else 0,
+        available=available,
         problem=line.problem.value if line.problem else None,
+        cover_url=storage.public_url(cover) if cover else None,
+        in_stock=available > 0,
     )

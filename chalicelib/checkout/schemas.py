@@ -84,6 +84,10 @@ class CartLine(Struct):
     vat_cents: int
     available: int
     problem: str | None
+    # As product lists show them: the cover's 200 px rendition (None without a ready image), and whether
+    # the variant is on sale now (`available` > 0).
+    cover_url: str | None = None
+    in_stock: bool = False
 
 
 class ChosenSlot(Struct):

@@ -14,10 +14,11 @@ from chalicelib.auth.service import Principal
 from chalicelib.catalog.errors import ProductNotFound
 from chalicelib.catalog.models import ProductItem
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import MallItem, transaction
+from chalicelib.core.db import transaction
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.images import storage
+from chalicelib.images.cover import product_and_images, refresh_cover
 from chalicelib.images.errors import (
     ImageNotFound,
     ImageOrderMismatch,
@@ -139,7 +140,7 @@ def reorder_images(principal: Principal, product_id: str, body: ImageOrder) -> I
     principal.require_writable_shop()
     if len(set(body.image_ids)) != len(body.image_ids):
         raise InvalidInput.single("image_ids", "lists an image more than once")
-    _, images = _load_owned(principal, product_id)
+    product, images = _load_owned(principal, product_id)
     epoch = _epoch()
     live = {i.image_id: i for i in images if i.is_live(epoch)}
     if set(body.image_ids) != set(live):
@@ -157,6 +158,7 @@ def reorder_images(principal: Principal, product_id: str, body: ImageOrder) -> I
                 item.position = position
     except TransactWriteError:
         raise ImagesChangedConcurrently(product_id) from None
+    refresh_cover(product_id, (product, images))
     return ImageList(images_view(images, public=False))
 
 
@@ -164,7 +166,7 @@ def delete_image(principal: Principal, product_id: str, image_id: str) -> None:
     """Removes the image from the product, then its objects. Processing still running for it notices the
     image is gone when it tries to attach the result and removes what it wrote."""
     principal.require_writable_shop()
-    _, images = _load_owned(principal, product_id)
+    product, images = _load_owned(principal, product_id)
     item = next((i for i in images if i.image_id == image_id), None)
     if item is None:
         raise ImageNotFound(image_id)
@@ -174,6 +176,7 @@ def delete_image(principal: Principal, product_id: str, image_id: str) -> None:
         if exc.cause_response_code != _CONDITION_FAILED:
             raise
         raise ImageNotFound(image_id) from None
+    refresh_cover(product_id, (product, [i for i in images if i is not item]))
     storage.delete_objects(storage.all_keys(item.shop_id, item.product_id, item.image_id))
 
 
@@ -206,12 +209,15 @@ def mark_ready(item: ImageItem, rendered: Rendered) -> bool:
             ],
             condition=(ImageItem.image_id == item.image_id) & (ImageItem.status == PENDING),
         )
-        return True
     except UpdateError as exc:
         if exc.cause_response_code != _CONDITION_FAILED:
             raise
-    current = _reread(item)
-    return current is not None and current.image_id == item.image_id and current.status == READY
+        current = _reread(item)
+        if current is None or current.image_id != item.image_id or current.status != READY:
+            return False
+    # Also after a concurrent delivery got there first: that one may have failed before its refresh.
+    refresh_cover(item.product_id)
+    return True
 
 
 def mark_failed(item: ImageItem, rejected: ImageRejected) -> bool:
@@ -282,15 +288,7 @@ def _image_out(item: ImageItem, position: int, public: bool) -> Image:
 def _load_owned(principal: Principal, product_id: str) -> tuple[ProductItem, list[ImageItem]]:
     """The product and its images in one consistent Query: sort keys IMAGE#00..IMAGE#09 < PRODUCT, so
     the range stops before the variants."""
-    product: ProductItem | None = None
-    images: list[ImageItem] = []
-    for item in MallItem.query(
-        f"PRODUCT#{product_id}", MallItem.sk.between("IMAGE#", "PRODUCT"), consistent_read=True
-    ):
-        if isinstance(item, ImageItem):
-            images.append(item)
-        elif isinstance(item, ProductItem):
-            product = item
+    product, images = product_and_images(product_id)
     if product is None or product.shop_id != principal.shop_id:
         # Another shop's product is reported as missing: no hint that the id exists.
         raise ProductNotFound(product_id)

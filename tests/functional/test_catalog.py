@@ -168,6 +168,8 @@ def test_shop_products_lists_only_listed_products_by_name(api, open_shop):
         "price_to_cents": 450,
         "vat_rate_bps": 600,
         "active": True,
+        "cover_url": None,  # no image yet
+        "in_stock": True,
     }
     assert len(ids(api, "/retailer/products", key=key)) == 3
     assert len(ids(api, f"/shops/{other['id']}/products")) == 1

@@ -596,3 +596,46 @@ def test_the_stack_sends_new_uploads_and_only_those_to_the_processing_queue(aws:
         # AWS: a queue's visibility timeout should be at least six times its function's timeout.
         assert int(attributes["VisibilityTimeout"]) >= 6 * function["lambda_timeout"]
         assert (Path(__file__).parents[2] / ".chalice" / function["iam_policy_file"]).exists()
+
+
+def test_product_lists_search_and_cart_lines_carry_the_cover_s_200_px_rendition(shop_images: Images) -> None:
+    """The cover follows the images (ready, reordered, deleted) onto every list without a read per product."""
+    api, pid = shop_images.api, shop_images.product_id
+    status, product = api.call("GET", f"/products/{pid}")
+    assert status == 200
+    word = product["name"].split()[0]
+    views = (f"/shops/{product['shop_id']}/products", f"/products?category={product['category']}",
+             f"/products?q={word}")  # fmt: skip
+    created = api.call(
+        "POST", "/carts", {"lines": [{"variant_id": product["variants"][0]["id"], "quantity": 1}]}
+    )
+    cart_id, token = created[1]["cart"]["id"], created[1]["cart_token"]
+
+    def covers() -> set[str | None]:
+        found = set()
+        for path in views:
+            status, page = api.call("GET", path)
+            assert status == 200, page
+            found |= {item["cover_url"] for item in page["items"] if item["id"] == pid}
+        cart = api.http.get(f"/carts/{cart_id}", headers={"X-Cart-Token": token})
+        found |= {line["cover_url"] for shop in json.loads(cart.body)["shops"] for line in shop["lines"]}
+        return {urlsplit(url).path if url else None for url in found}
+
+    def small(image_id: str) -> str:
+        (image,) = [i for i in shop_images.storefront() if i["id"] == image_id]
+        return urlsplit(image["renditions"][0]["url"]).path
+
+    assert covers() == {None}
+    first, second = _ready_images(shop_images, 2)
+    assert small(first).endswith("/200.webp")
+    assert covers() == {small(first)}
+
+    order = f"/retailer/products/{pid}/image-order"
+    assert api.call("PUT", order, {"image_ids": [second, first]}, key=shop_images.key)[0] == 200
+    assert covers() == {small(second)}
+
+    gone = api.call("DELETE", f"/retailer/products/{pid}/images/{second}", key=shop_images.key)
+    assert gone[0] == 204
+    assert covers() == {small(first)}
+    assert api.call("DELETE", f"/retailer/products/{pid}/images/{first}", key=shop_images.key)[0] == 204
+    assert covers() == {None}

@@ -639,3 +639,27 @@ def test_product_lists_search_and_cart_lines_carry_the_cover_s_200_px_rendition(
     assert covers() == {small(first)}
     assert api.call("DELETE", f"/retailer/products/{pid}/images/{first}", key=shop_images.key)[0] == 204
     assert covers() == {None}
+
+
+def test_a_cover_change_racing_a_product_edit_is_read_again_and_written(shop_images: Images) -> None:
+    from chalicelib.images.cover import product_and_images, refresh_cover
+    from chalicelib.images.models import ImageItem
+
+    api, pid = shop_images.api, shop_images.product_id
+    first, second = _ready_images(shop_images, 2)
+    stale_product, images = product_and_images(pid)
+    # The retailer renames the product meanwhile (its version moves on, its search entries are rewritten).
+    assert (
+        api.call("PATCH", f"/retailer/products/{pid}", {"name": "Renamed hat"}, key=shop_images.key)[0] == 200
+    )
+    (gone,) = [i for i in images if i.image_id == first]
+    ImageItem(gone.pk, gone.sk).delete()
+
+    refresh_cover(pid, (stale_product, [i for i in images if i is not gone]))
+
+    product, _ = product_and_images(pid)
+    assert product is not None and product.cover_key is not None
+    assert product.cover_key.endswith(f"/{second}/200.webp")
+    status, page = api.call("GET", "/products?q=renamed")
+    assert status == 200
+    assert [urlsplit(i["cover_url"]).path.endswith(f"/{second}/200.webp") for i in page["items"]] == [True]

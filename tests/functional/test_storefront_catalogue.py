@@ -91,13 +91,21 @@ def test_a_product_indexed_by_whole_words_is_moved_to_prefix_keys_on_its_next_wr
     SearchEntry(*legacy, product_id=pid, shop_id=product.shop_id, shop_name="x", name="Praline box",
                 category="chocolate-sweets", vat_rate_bps=600, price_from=500, price_to=500,
                 words=["praline"]).save()  # fmt: skip
-    product.update(actions=[ProductItem.search_scheme.set(1)])
+    product.update(actions=[ProductItem.search_scheme.set(1), ProductItem.variant_ids.remove()])
+
+    def in_stock() -> list[bool | None]:
+        status, page = api.call("GET", "/products?category=bakery")
+        assert status == 200, page
+        return [item["in_stock"] for item in page["items"] if item["id"] == pid]
+
+    assert in_stock() == [None]  # stored before variant ids: unknown, not "sold out"
 
     status, _ = api.call("PATCH", f"/retailer/products/{pid}", {"name": "Praline tin"}, key=key)
 
     assert status == 200
     assert list(SearchEntry.query(legacy[0])) == []
     assert _found(api, "pral") == [pid] and _found(api, "tin") == [pid]
+    assert in_stock() == [True]
 
 
 def _summaries(api: Any, shop_id: str, pid: str) -> list[dict[str, Any]]:

@@ -190,3 +190,59 @@ def test_retailer_creates_a_product_and_photographs_it(phone: Page, api: Api, in
     expect(refusal).to_contain_text(re.compile("not a JPEG, PNG or WebP image|damaged or not an image"))
     expect(phone.get_by_test_id("image-failed")).to_have_count(1)
     no_horizontal_scroll(phone)
+
+
+def test_a_new_shop_sets_its_hours_and_the_operator_rotates_its_key_and_suspends_it(
+    phone: Page, api: Api, info: dict[str, Any]
+) -> None:
+    # A shop of its own (the demo shops' hours matter to the storefront tests sharing the stack).
+    profile = {
+        "name": f"Bloemen {unique_word()}",
+        "categories": ["flowers-plants"],
+        "address": {"street": "Veldstraat 10", "postal_code": "9000", "city": "Gent", "country": "BE"},
+        "location": {"lat": 51.0530, "lng": 3.7225},
+        "opening_hours": {"mon": [["09:00", "18:00"]]},
+        "pickup": {"enabled": True},
+        "delivery": {"enabled": False},
+    }
+    created = api.ok("POST", "/operator/shops", 201, key=info["operator_key"], body=profile)
+    shop_id, key = created["shop"]["id"], created["api_key"]
+
+    sign_in(phone, key)
+    phone.get_by_role("link", name="My shop").click()
+    phone.get_by_label("Saturday").fill("09:30-12:30, 13:30-17:00")
+    phone.get_by_label("Closed days").fill("2026-12-25\n2027-01-01")
+    phone.get_by_test_id("shop-save").click()
+    expect(phone.get_by_test_id("shop-saved")).to_be_visible(timeout=TIMEOUT_MS)
+    saved = api.get("/retailer/shop", key=key)["profile"]
+    assert saved["opening_hours"]["sat"] == [["09:30", "12:30"], ["13:30", "17:00"]]
+    assert saved["closed_dates"] == ["2026-12-25", "2027-01-01"]
+    phone.get_by_label("Monday").fill("nine to five")
+    phone.get_by_test_id("shop-save").click()
+    expect(phone.get_by_test_id("shop-error")).to_contain_text("Monday")
+    no_horizontal_scroll(phone)
+
+    phone.get_by_role("link", name="Payouts").click()
+    expect(phone.get_by_test_id("payout-account-status")).to_contain_text(
+        "Not set up yet", timeout=TIMEOUT_MS
+    )
+    expect(phone.get_by_test_id("balance")).to_be_visible()
+
+    # The operator's corner: a new key for the shop (the old one stops working), then a suspension.
+    phone.get_by_test_id("sign-out").click()
+    phone.get_by_text("Mall operator").click()
+    phone.get_by_test_id("operator-sign-in-key").fill(info["operator_key"])
+    phone.get_by_test_id("operator-sign-in-submit").click()
+    row = phone.get_by_test_id("operator-shop").filter(has_text=profile["name"])
+    phone.on("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="New key").click()
+    expect(phone.get_by_test_id("new-key")).to_be_visible(timeout=TIMEOUT_MS)
+    new_key = phone.get_by_test_id("new-key").text_content()
+    assert new_key and new_key != key
+    assert api.call("GET", "/retailer/shop", key=key).status_code == 401
+    row.get_by_role("button", name="Suspend").click()
+    expect(phone.get_by_test_id("operator-shop").filter(has_text=profile["name"])).to_have_count(
+        0, timeout=TIMEOUT_MS
+    )
+    assert api.get(f"/operator/shops/{shop_id}", key=info["operator_key"])["status"] == "suspended"
+    no_horizontal_scroll(phone)

@@ -14,10 +14,11 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.catalog.errors import lost_a_race
 from chalicelib.catalog.listing import entry_keys_of
 from chalicelib.catalog.models import ProductItem, SearchEntry
-from chalicelib.core.db import MallItem, transaction
+from chalicelib.core.db import transaction
 from chalicelib.core.log import logger
 from chalicelib.images import storage
 from chalicelib.images.models import READY, ImageItem
+from chalicelib.images.service import product_and_images
 
 _ATTEMPTS = 3
 
@@ -30,21 +31,6 @@ def cover_key_of(images: list[ImageItem]) -> str | None:
     first = min(ready, key=lambda i: (int(i.position), i.created_at, i.image_id))
     box = int(first.renditions[0][0])
     return storage.rendition_key(first.shop_id, first.product_id, first.image_id, box)
-
-
-def product_and_images(product_id: str) -> tuple[ProductItem | None, list[ImageItem]]:
-    """One consistent Query: sort keys IMAGE#00..IMAGE#09 < PRODUCT, so the range stops before the
-    variants."""
-    product: ProductItem | None = None
-    images: list[ImageItem] = []
-    for item in MallItem.query(
-        f"PRODUCT#{product_id}", MallItem.sk.between("IMAGE#", "PRODUCT"), consistent_read=True
-    ):
-        if isinstance(item, ImageItem):
-            images.append(item)
-        elif isinstance(item, ProductItem):
-            product = item
-    return product, images
 
 
 def refresh_cover(product_id: str, known: tuple[ProductItem | None, list[ImageItem]] | None = None) -> None:

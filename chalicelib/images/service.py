@@ -14,11 +14,10 @@ from chalicelib.auth.service import Principal
 from chalicelib.catalog.errors import ProductNotFound
 from chalicelib.catalog.models import ProductItem
 from chalicelib.core.clock import iso, now
-from chalicelib.core.db import transaction
+from chalicelib.core.db import MallItem, transaction
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.images import storage
-from chalicelib.images.cover import product_and_images, refresh_cover
 from chalicelib.images.errors import (
     ImageNotFound,
     ImageOrderMismatch,
@@ -158,7 +157,7 @@ def reorder_images(principal: Principal, product_id: str, body: ImageOrder) -> I
                 item.position = position
     except TransactWriteError:
         raise ImagesChangedConcurrently(product_id) from None
-    refresh_cover(product_id, (product, images))
+    _refresh_cover(product_id, (product, images))
     return ImageList(images_view(images, public=False))
 
 
@@ -176,7 +175,7 @@ def delete_image(principal: Principal, product_id: str, image_id: str) -> None:
         if exc.cause_response_code != _CONDITION_FAILED:
             raise
         raise ImageNotFound(image_id) from None
-    refresh_cover(product_id, (product, [i for i in images if i is not item]))
+    _refresh_cover(product_id, (product, [i for i in images if i is not item]))
     storage.delete_objects(storage.all_keys(item.shop_id, item.product_id, item.image_id))
 
 
@@ -216,7 +215,7 @@ def mark_ready(item: ImageItem, rendered: Rendered) -> bool:
         if current is None or current.image_id != item.image_id or current.status != READY:
             return False
     # Also after a concurrent delivery got there first: that one may have failed before its refresh.
-    refresh_cover(item.product_id)
+    _refresh_cover(item.product_id)
     return True
 
 
@@ -283,6 +282,29 @@ def _image_out(item: ImageItem, position: int, public: bool) -> Image:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
+
+def product_and_images(product_id: str) -> tuple[ProductItem | None, list[ImageItem]]:
+    """One consistent Query: sort keys IMAGE#00..IMAGE#09 < PRODUCT, so the range stops before the
+    variants."""
+    product: ProductItem | None = None
+    images: list[ImageItem] = []
+    for item in MallItem.query(
+        f"PRODUCT#{product_id}", MallItem.sk.between("IMAGE#", "PRODUCT"), consistent_read=True
+    ):
+        if isinstance(item, ImageItem):
+            images.append(item)
+        elif isinstance(item, ProductItem):
+            product = item
+    return product, images
+
+
+def _refresh_cover(product_id: str, known: tuple[ProductItem | None, list[ImageItem]] | None = None) -> None:
+    # Imported here: storefront reads load this module for images_view, and a catalogue cold start
+    # should not pay for the writes (tests/functional/test_catalogue_cold_start.py).
+    from chalicelib.images.cover import refresh_cover
+
+    refresh_cover(product_id, known)
 
 
 def _load_owned(principal: Principal, product_id: str) -> tuple[ProductItem, list[ImageItem]]:

@@ -642,8 +642,9 @@ def test_product_lists_search_and_cart_lines_carry_the_cover_s_200_px_rendition(
 
 
 def test_a_cover_change_racing_a_product_edit_is_read_again_and_written(shop_images: Images) -> None:
-    from chalicelib.images.cover import product_and_images, refresh_cover
+    from chalicelib.images.cover import refresh_cover
     from chalicelib.images.models import ImageItem
+    from chalicelib.images.service import product_and_images
 
     api, pid = shop_images.api, shop_images.product_id
     first, second = _ready_images(shop_images, 2)

@@ -16,6 +16,7 @@ from chalicelib.checkout.schemas import (
     LineIn,
     NewCart,
     PickupSlots,
+    PickupSlotsQuery,
     QuantityIn,
 )
 from chalicelib.order.schemas import Order, Refund
@@ -122,14 +123,16 @@ def set_fulfilment(cart_id: str, shop_id: str, headers: Headers, body: Fulfilmen
     checkout,
     "GET",
     "/carts/{cart_id}/shops/{shop_id}/pickup-slots",
-    summary="Pickup slots one shop of the cart can honour now (or when pickup is ready, without slots)",
+    summary="Pickup slots one shop of the cart can honour now, on one day or a range of at most 14 days"
+    " (or when pickup is ready, without slots)",
     tag=TAG,
     headers=CART,
+    query=PickupSlotsQuery,
     response=PickupSlots,
     errors=(401, 422),
 )
-def pickup_slots(cart_id: str, shop_id: str, headers: Headers) -> PickupSlots:
-    return carts.pickup_slots(cart_id, headers["x-cart-token"], shop_id)
+def pickup_slots(cart_id: str, shop_id: str, headers: Headers, query: PickupSlotsQuery) -> PickupSlots:
+    return carts.pickup_slots(cart_id, headers["x-cart-token"], shop_id, query)
 
 
 @endpoint(
@@ -160,6 +163,22 @@ def checkout_cart(cart_id: str, headers: Headers, body: CheckoutIn) -> CheckoutR
 )
 def get_order(order_id: str, headers: Headers) -> Order:
     return orders.customer_order(order_id, headers["x-order-token"])
+
+
+@endpoint(
+    checkout,
+    "POST",
+    "/orders/{order_id}/cancel",
+    summary="Give up paying: cancel the unpaid order, release its stock and slots, reopen the cart",
+    tag=TAG,
+    headers=("X-Order-Token",),
+    response=Order,
+    errors=(401, 409, 502),
+)
+def give_up_order(order_id: str, headers: Headers) -> Order:
+    from chalicelib.order.unpaid import give_up
+
+    return give_up(order_id, headers["x-order-token"])
 
 
 @endpoint(

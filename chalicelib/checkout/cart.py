@@ -48,6 +48,7 @@ from chalicelib.checkout.schemas import (
     NewCart,
     PickupSlot,
     PickupSlots,
+    PickupSlotsQuery,
 )
 from chalicelib.core.clock import iso, now
 from chalicelib.core.errors import FieldProblem, InvalidInput
@@ -164,9 +165,10 @@ def _check_slot(shop_id: str, terms: dict[str, Any], choice: FulfilmentIn) -> No
         raise SlotUnavailable(shop_id, choice.slot_start)
 
 
-def pickup_slots(cart_id: str, token: str | None, shop_id: str) -> PickupSlots:
-    """The pickup slots a shop of this cart can honour now (GetItem cart, BatchGet catalogue, one Query of
-    the shop's bookings), or for a shop without slots when an order placed now is ready."""
+def pickup_slots(cart_id: str, token: str | None, shop_id: str, query: PickupSlotsQuery) -> PickupSlots:
+    """The pickup slots a shop of this cart can honour now, on the days asked (GetItem cart, BatchGet
+    catalogue, one Query of the shop's bookings of those days), or for a shop without slots when an order
+    placed now is ready."""
     cart = load_cart(cart_id, token)
     if all(line["shop_id"] != shop_id for line in cart.lines):
         raise ShopNotInCart(shop_id)
@@ -176,12 +178,19 @@ def pickup_slots(cart_id: str, token: str | None, shop_id: str) -> PickupSlots:
     if not terms["pickup"]:
         raise FulfilmentNotOffered(shop_id, "pickup")
     moment = pickup.now()
+    # Checked first: a bad range is a 400 whichever way the shop hands orders over.
+    start, end = pickup.window(terms["timezone"], moment, query.date, query.from_, query.to)
     if pickup.policy_of(terms) is None:
         ready = pickup.ready_by(terms, moment)
         ready_iso = iso(ready) if ready else None
         return PickupSlots(shop_id, "ready_within_hours", terms["timezone"], [], ready_iso)
-    booked = bookings.booked_counts(shop_id, moment, moment + timedelta(days=pickup.HORIZON_DAYS))
-    offered = [PickupSlot(s.key, iso(s.end), s.remaining) for s in pickup.offered(terms, booked, moment)]
+    start, end = max(start, moment), min(end, moment + timedelta(days=pickup.HORIZON_DAYS))
+    booked = bookings.booked_counts(shop_id, start, end) if start < end else {}
+    offered = [
+        PickupSlot(s.key, iso(s.end), s.remaining)
+        for s in pickup.offered(terms, booked, moment)
+        if start <= s.start < end
+    ]
     return PickupSlots(shop_id, "slots", terms["timezone"], offered, None)
 
 

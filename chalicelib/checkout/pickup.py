@@ -7,10 +7,12 @@ the cart view and checkout add no reads for slots. Tests pin the time by patchin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.core.clock import now
+from chalicelib.core.errors import FieldProblem, InvalidInput
 from chalicelib.shop import slots
 from chalicelib.shop.bookings import SlotHold
 from chalicelib.shop.slots import Slot, SlotPolicy
@@ -47,6 +49,28 @@ def offered(terms: Mapping[str, Any], booked: Mapping[str, int], moment: datetim
         booked,
         horizon_days=HORIZON_DAYS,
     )
+
+
+def window(
+    timezone: str, moment: datetime, day: date | None, first: date | None, last: date | None
+) -> tuple[datetime, datetime]:
+    """The instants [start, end) of the local days a client asked slots for: one `day`, or `first` to
+    `last` (each defaulting to today and 14 days on), never more than HORIZON_DAYS days; nothing asked,
+    the whole horizon from `moment`."""
+    if day is not None and (first is not None or last is not None):
+        raise InvalidInput([FieldProblem("date", "send either date or from/to")])
+    if day is None and first is None and last is None:
+        return moment, moment + timedelta(days=HORIZON_DAYS)
+    zone = ZoneInfo(timezone)
+    first = day or first or moment.astimezone(zone).date()
+    last = day or last or first + timedelta(days=HORIZON_DAYS - 1)
+    if last < first:
+        raise InvalidInput([FieldProblem("to", "must not be before from")])
+    if (last - first).days >= HORIZON_DAYS:
+        raise InvalidInput([FieldProblem("to", f"at most {HORIZON_DAYS} days from 'from'")])
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    return start, end
 
 
 def ready_by(terms: Mapping[str, Any], moment: datetime) -> datetime | None:

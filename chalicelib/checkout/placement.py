@@ -141,6 +141,9 @@ def build_order(
                 # Products listed before the setting existed carry no value: the default then.
                 "no_show_days": terms.get("no_show_days", 3),
             }
+            if choice.get("contact"):
+                # Optional for pickup: whom the shop calls when the order is late or something is missing.
+                fulfilment["contact"] = choice.get("contact")
         else:
             fulfilment["address"] = choice.get("address")
             fulfilment["contact"] = choice.get("contact")

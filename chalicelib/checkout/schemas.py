@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from datetime import date as date_
 from typing import Annotated, Literal
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from chalicelib.core.types import Id, Latitude, Longitude
 from chalicelib.core.validation import text
@@ -47,8 +49,10 @@ class Contact(Struct, forbid_unknown_fields=True):
 SlotKey = Annotated[
     str,
     Meta(
-        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
-        description="A pickup slot's start in UTC, exactly as listed by .../pickup-slots",
+        # What browsers produce too: toISOString()'s milliseconds (zero for a slot start) and offsets.
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.0{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+        description="A pickup slot's start as listed by .../pickup-slots, or the same instant with an offset"
+        " or milliseconds (2026-12-05T10:30:00.000+01:00): stored as the slot's UTC start",
     ),
 ]
 
@@ -58,6 +62,22 @@ class FulfilmentIn(Struct, forbid_unknown_fields=True):
     address: DeliveryAddress | None = None
     contact: Contact | None = None
     slot_start: SlotKey | None = None  # pickup at a shop that takes slot bookings
+
+    def __post_init__(self) -> None:
+        if self.slot_start is not None:
+            # One key per slot (the bookings' key, chalicelib/shop/slots.slot_key, not imported here to keep
+            # it off the catalogue's cold start): the same instant however the client wrote it.
+            instant = datetime.fromisoformat(self.slot_start).astimezone(UTC)
+            self.slot_start = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PickupSlotsQuery(Struct, forbid_unknown_fields=True):
+    """One day (`date`) or a range (`from`, `to`, at most 14 days) in the shop's time zone; by default the
+    next 14 days."""
+
+    date: date_ | None = None
+    from_: date_ | None = field(default=None, name="from")
+    to: date_ | None = None
 
 
 class CheckoutIn(Struct, forbid_unknown_fields=True):

@@ -17,6 +17,15 @@ class BadOrderToken(NotAuthenticated):
         super().__init__("Send the order's token as X-Order-Token.")
 
 
+class OrderNotPending(Conflict):
+    code = "order_not_pending_payment"
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(
+            f"This order is {status}: only an unpaid order can be given up.", order_id=order_id, status=status
+        )
+
+
 class SubOrderChangedConcurrently(Conflict):
     code = "sub_order_changed_concurrently"
 

@@ -28,7 +28,7 @@ from chalicelib.order.lifecycle import Actor, IllegalTransition, PickupCodeRequi
 from chalicelib.order.models import SubOrderItem
 from chalicelib.order.moves import stage_move
 from chalicelib.order.schemas import RefundIn, StatusChangeIn, SubOrder
-from chalicelib.order.service import retailer_actions, sub_order_view
+from chalicelib.order.views import retailer_actions, sub_order_view
 
 MAX_WRONG_CODES = 5
 # Counted from the first wrong code: after MAX_WRONG_CODES in this window, every attempt (right or wrong)

@@ -48,6 +48,9 @@ class OrderItem(MallItem, discriminator="order"):
     payment_intent_id = UnicodeAttribute(null=True)
     client_secret = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    # The last declined attempt ({"code", "decline_code", "message", "at"}): the intent stays open for
+    # another card until the hold ends (chalicelib/order/unpaid.py).
+    last_payment_error = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()

@@ -86,15 +86,11 @@ def _failed(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:
     loaded = _own_order(order_id, intent)
     if loaded is None:
         return "ignored_mismatch"
-    # Stripe lets a customer retry a failed intent; we release the stock now, so the intent must not be
-    # able to succeed later: cancel it first (idempotent).
-    from chalicelib.payment.gateway import gateway
+    # A declined card: Stripe keeps the intent open for another card, so the order keeps its stock until
+    # its hold ends (chalicelib/order/unpaid.py).
+    from chalicelib.order.unpaid import record_payment_failure
 
-    current = gateway().cancel_payment_intent(str(intent["id"]), idempotency_key=f"cancel:{order_id}")
-    if current.status == "succeeded":
-        # A retry paid before this (older) failure was processed: the order is paid, its stock stays sold.
-        return orders.mark_paid(order_id, record, loaded=loaded)
-    return orders.cancel_unpaid(order_id, reason="payment_failed", event=record, by="stripe", loaded=loaded)
+    return record_payment_failure(order_id, intent, record, loaded)
 
 
 def _canceled(order_id: str, intent: dict[str, Any], record: EventRecord) -> str:

@@ -23,6 +23,20 @@ class OrderLine(Struct):
     total_cents: int
     vat_rate_bps: int
     vat_cents: int
+    # Of this line, refunded so far (refunds Stripe has not confirmed yet included; a failed one gives
+    # its units back).
+    refunded_quantity: int = 0
+    refunded_cents: int = 0
+
+
+class FeeLine(Struct):
+    """A charge that is not goods: the delivery fee (included in the sub-order's total_cents)."""
+
+    kind: Literal["delivery"]
+    amount_cents: int
+    vat_rate_bps: int
+    vat_cents: int
+    refunded_cents: int
 
 
 class StatusChange(Struct):
@@ -49,6 +63,23 @@ class SubOrder(Struct):
     customer_email: str | None = None  # shown to the shop that must contact the customer
     # The retailer's view only: the statuses the shop may move this sub-order to now (its buttons).
     actions: list[str] | None = None
+    fee_lines: list[FeeLine] = []
+    # Given back so far, lines and fee (refunds under way included); refund_status says "partially_refunded"
+    # or "refunded" as soon as money went back, whatever the status (None: nothing refunded).
+    refunded_cents: int = 0
+    refund_status: Literal["partially_refunded", "refunded"] | None = None
+    # The retailer's view only: whom to call (the contact checkout collected, for delivery or pickup).
+    customer_name: str | None = None
+    customer_phone: str | None = None
+
+
+class PaymentError(Struct):
+    """The last declined payment of an unpaid order: the customer may try another card until hold_until."""
+
+    code: str  # Stripe's (card_declined, expired_card...)
+    decline_code: str | None
+    message: str  # Stripe's words for the customer
+    at: str
 
 
 class Order(Struct):
@@ -65,6 +96,12 @@ class Order(Struct):
     hold_until: str
     created_at: str
     updated_at: str
+    # The cart it came from: reopened when the customer gives up paying (POST /orders/{id}/cancel).
+    cart_id: Id | None = None
+    # While pending_payment: the last declined attempt, else None.
+    last_payment_error: PaymentError | None = None
+    cancel_reason: str | None = None
+    refunded_cents: int = 0  # every shop's refunded_cents
 
 
 class SubOrderPage(Struct):

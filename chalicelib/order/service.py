@@ -29,7 +29,7 @@ from chalicelib.core.log import logger
 from chalicelib.core.validation import convert
 from chalicelib.order.errors import BadOrderToken, OrderNotFound
 from chalicelib.order.events import order_event
-from chalicelib.order.lifecycle import PICKUP, Actor, next_statuses
+from chalicelib.order.lifecycle import PICKUP
 from chalicelib.order.models import (
     CANCELLED,
     EXPIRY_PARTITION,
@@ -40,7 +40,8 @@ from chalicelib.order.models import (
     SubOrderItem,
 )
 from chalicelib.order.moves import stage_move
-from chalicelib.order.schemas import Order, OrderLine, StatusChange, SubOrder, SubOrderListQuery, SubOrderPage
+from chalicelib.order.schemas import Order, PaymentError, SubOrder, SubOrderListQuery, SubOrderPage
+from chalicelib.order.views import sub_order_view
 from chalicelib.payment.models import ProcessedEvent
 from chalicelib.shop.bookings import stage_release
 
@@ -307,6 +308,7 @@ def customer_order(order_id: str, token: str | None) -> Order:
     order, subs = load_order(order_id)
     if not token or not hmac.compare_digest(order.token_digest, token_digest(token)):
         raise BadOrderToken()
+    shops = [sub_order_view(sub) for sub in sorted(subs, key=lambda s: s.shop_name)]
     return Order(
         id=order.order_id,
         status=order.status,
@@ -316,11 +318,19 @@ def customer_order(order_id: str, token: str | None) -> Order:
         delivery_fees_cents=int(order.delivery_fees_cents),
         total_cents=int(order.total_cents),
         vat=[convert(v, VatOut, strict=True) for v in order.vat],
-        shops=[sub_order_view(sub) for sub in sorted(subs, key=lambda s: s.shop_name)],
+        shops=shops,
         payment_intent_id=order.payment_intent_id,
         hold_until=order.hold_until,
         created_at=order.created_at,
         updated_at=order.updated_at,
+        cart_id=order.cart_id,
+        last_payment_error=(
+            convert(order.last_payment_error, PaymentError, strict=True)
+            if order.last_payment_error and order.status == PENDING_PAYMENT
+            else None
+        ),
+        cancel_reason=order.cancel_reason,
+        refunded_cents=sum(shop.refunded_cents for shop in shops),
     )
 
 
@@ -348,36 +358,3 @@ def shop_sub_order(principal: Principal, order_id: str) -> SubOrder:
     except SubOrderItem.DoesNotExist:
         raise OrderNotFound(order_id) from None
     return sub_order_view(sub, for_shop=True)
-
-
-def retailer_actions(sub: SubOrderItem) -> list[str]:
-    """The retailer's next statuses (cancelled = cancel and refund in full, chalicelib/order/refunds.py)."""
-    return next_statuses(sub.status, Actor.RETAILER, sub.fulfilment["method"])
-
-
-def sub_order_view(sub: SubOrderItem, for_shop: bool = False) -> SubOrder:
-    fulfilment = dict(sub.fulfilment)
-    if sub.pickup_code and not for_shop:
-        # Only the customer sees the code: the shop must get it from the customer at the counter.
-        fulfilment["pickup"] = {
-            **fulfilment.get("pickup", {}),
-            "code": sub.pickup_code,
-            "qr_payload": f"mall-pickup:{sub.order_id}:{sub.shop_id}:{sub.pickup_code}",
-        }
-    return SubOrder(
-        order_id=sub.order_id,
-        shop_id=sub.shop_id,
-        shop_name=sub.shop_name,
-        status=sub.status,
-        fulfilment=fulfilment,
-        lines=[convert(line, OrderLine, strict=True) for line in sub.lines],
-        subtotal_cents=int(sub.subtotal_cents),
-        delivery_fee_cents=int(sub.delivery_fee_cents),
-        total_cents=int(sub.total_cents),
-        vat=[convert(v, VatOut, strict=True) for v in sub.vat],
-        history=[StatusChange(h["at"], h["by"], h.get("from"), h["to"]) for h in sub.history],
-        created_at=sub.created_at,
-        updated_at=sub.updated_at,
-        customer_email=sub.email if for_shop else None,
-        actions=retailer_actions(sub) if for_shop else None,
-    )

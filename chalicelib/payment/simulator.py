@@ -25,6 +25,13 @@ from chalicelib.payment.simulated_gateway import SimulatedGateway
 from chalicelib.payment.webhooks import WebhookAck
 
 Outcome = Literal["succeed", "fail"]
+# Stripe's test card 4000 0000 0000 0002 declines with this error.
+DECLINED = {
+    "type": "card_error",
+    "code": "card_declined",
+    "decline_code": "generic_decline",
+    "message": "Your card was declined.",
+}
 # Hands a signed payload to the webhook handler in-process: (raw body, Stripe-Signature) -> answer.
 Deliver = Callable[[bytes, str], WebhookAck]
 
@@ -66,6 +73,9 @@ def finish_payment(payment_intent_id: str, outcome: Outcome, deliver: Deliver) -
         "latest_charge": intent.latest_charge,
         "metadata": {"order_id": stored.order_id},
     }
+    if outcome == "fail":
+        # As Stripe sends it: the intent stays open (requires_payment_method) for another card.
+        obj["last_payment_error"] = DECLINED
     kind = "payment_intent.succeeded" if outcome == "succeed" else "payment_intent.payment_failed"
     return _send(_event(kind, obj), connect=False, deliver=deliver)
 

@@ -283,9 +283,16 @@ def test_concurrent_checkouts_never_oversell(
     unpaid = [body["order_id"] for _, body in winners[2:]]
     assert not set(unpaid) & set(listed), "an unpaid order is listed as paid"
 
-    # One payment fails: the order is cancelled and its unit goes back on sale.
-    assert _pay(http, failed["payment_intent_id"], "fail") == "cancelled"
+    # One card is declined: the order keeps its unit for another card, until the customer gives up; then
+    # the order is cancelled and its unit goes back on sale.
+    assert _pay(http, failed["payment_intent_id"], "fail") == "payment_failed"
     order = _order(http, failed["order_id"], failed["order_token"])
+    assert order["status"] == "pending_payment" and order["last_payment_error"]["code"] == "card_declined"
+    assert _stock(http, product_id, variant_id) == 0
+    status, order = http.call(
+        "POST", f"/orders/{failed['order_id']}/cancel", headers={"X-Order-Token": failed["order_token"]}
+    )
+    assert status == 200, order
     assert order["status"] == "cancelled"
     assert [sub["status"] for sub in order["shops"]] == ["cancelled"]
     assert _stock(http, product_id, variant_id) == 1

@@ -22,6 +22,7 @@ CATALOGUE_COLD_START = {
     "chalicelib",
     "chalicelib.api",
     "chalicelib.api.checkout",
+    "chalicelib.api.cors",  # app.py builds the API's CORSConfig from it
     "chalicelib.api.dev_payments",
     "chalicelib.api.docs",
     "chalicelib.api.gateway_errors",

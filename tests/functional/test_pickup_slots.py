@@ -264,9 +264,74 @@ def test_choosing_a_slot_makes_the_cart_ready_and_shows_it(api, slot_shop, clock
 
 
 @pytest.mark.parametrize(
+    "written",
+    [
+        "2026-03-29T08:30:00.000Z",  # Date.prototype.toISOString()
+        "2026-03-29T10:30:00+02:00",  # the shop's local time with its offset
+        "2026-03-29T10:30+02:00",
+        "2026-03-29T08:30Z",
+    ],
+)
+def test_a_slot_start_as_browsers_write_it_is_the_slots_utc_start(api, slot_shop, clock, written):
+    s = slot_shop()
+    cart_id, token = new_cart(api, vid(s.bread))
+
+    status, cart = choose(api, cart_id, token, s.id, written)
+
+    assert status == 200, cart
+    part = cart["shops"][0]["fulfilment"]
+    assert part["pickup_slot"] == {"start": "2026-03-29T08:30:00Z", "end": "2026-03-29T09:00:00Z"}
+    status, placed = checkout(api, cart_id, token, f"key-written-{len(written)}-{written[-1]}")
+    assert status == 201, placed
+
+
+def test_slots_of_one_day_or_a_range_in_the_shops_zone(api, slot_shop, clock):
+    s = slot_shop()
+    cart_id, token = new_cart(api, vid(s.bread))
+    path = f"/carts/{cart_id}/shops/{s.id}/pickup-slots"
+
+    def listed(query: str) -> list[str]:
+        status, body = send(api, "GET", f"{path}?{query}", token=token)
+        assert status == 200, body
+        return starts(body)
+
+    everything = starts(list_slots(api, cart_id, token, s.id))
+    assert len(everything) == 28  # 14 days of two slots (today's passed)
+    # Sunday 29 March local, the first day of summer time: 10:00 and 10:30 at UTC+2.
+    assert listed("date=2026-03-29") == ["2026-03-29T08:00:00Z", "2026-03-29T08:30:00Z"]
+    assert listed("from=2026-03-28&to=2026-03-30") == [
+        t for t in everything if t[:10] in ("2026-03-28", "2026-03-29", "2026-03-30")
+    ]
+    # 5 to 10 April: "to" defaults to 14 days on, the horizon (14 days from now) stops it first.
+    assert listed("from=2026-04-05") == everything[-12:]
+    assert listed("date=2026-03-27") == []  # today's slots have passed
+    assert listed("date=2026-05-01") == []  # beyond the horizon: nothing booked or offered there
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("date=2026-03-29&from=2026-03-28", "date"),
+        ("from=2026-03-30&to=2026-03-29", "to"),
+        ("from=2026-03-28&to=2026-04-11", "to"),  # 15 days
+        ("date=29-03-2026", "date"),
+        ("days=3", "days"),
+    ],
+)
+def test_a_bad_day_or_range_is_a_400_naming_the_field(api, slot_shop, clock, query, field):
+    s = slot_shop()
+    cart_id, token = new_cart(api, vid(s.bread))
+    status, error = send(api, "GET", f"/carts/{cart_id}/shops/{s.id}/pickup-slots?{query}", token=token)
+    assert (status, error["error"]["code"]) == (400, "validation_error"), error
+    assert [f["field"] for f in error["error"]["fields"]] == [field]
+
+
+@pytest.mark.parametrize(
     ("slot_start", "status", "code"),
     [
         ("2026-03-28 09:00", 400, "validation_error"),  # not a slot key
+        ("2026-03-28T09:00:00.250Z", 400, "validation_error"),  # not a slot's start
+        ("2026-03-28T09:00:00", 400, "validation_error"),  # no offset: whose 09:00?
         ("2026-03-28T09:15:00Z", 422, "slot_unavailable"),  # between slots
         ("2026-03-28T11:00:00Z", 422, "slot_unavailable"),  # after closing
         ("2026-03-27T09:00:00Z", 422, "slot_unavailable"),  # this morning: past

@@ -180,28 +180,52 @@ def test_each_event_takes_effect_once_and_duplicates_are_harmless(api, open_shop
     assert stock(api, s["bakery_key"], s["bread"]) == 8
 
 
-def test_payment_failed_cancels_the_intent_and_releases_the_stock_exactly_once(api, open_shop):
+def test_payment_failed_keeps_the_order_and_its_stock_for_another_card_exactly_once(api, open_shop):
     s = shops_with_stock(api, open_shop)
     result = place_order(api, [(s["bread"], 3), (s["steak"], 2)])
-    other = place_order(api, [(s["bread"], 1)])  # must stay untouched
-    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (6, 6)
+    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (7, 6)
     failed = event("payment_intent.payment_failed", result)
+    failed["data"]["object"]["last_payment_error"] = {
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds.",
+    }
 
-    assert outcome(api, failed) == "cancelled"
+    assert outcome(api, failed) == "payment_failed"
 
-    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (9, 8)
+    # Stripe keeps the intent open (requires_payment_method): the stock stays held for the next card.
+    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (7, 6)
     order = read_order(api, result)
-    assert order["status"] == "cancelled"
-    assert {sub["status"] for sub in order["shops"]} == {"cancelled"}
-    assert stored(result["order_id"]).cancel_reason == "payment_failed"
-    # The intent is cancelled so that a retried card cannot pay for stock that went back on sale.
-    assert SimulatedGateway().retrieve_payment_intent(result["payment_intent_id"]).status == "canceled"
+    assert order["status"] == "pending_payment"
+    assert {sub["status"] for sub in order["shops"]} == {"pending_payment"}
+    error = order["last_payment_error"]
+    assert (error["code"], error["decline_code"]) == ("card_declined", "insufficient_funds")
+    assert error["message"] == "Your card has insufficient funds." and error["at"]
+    assert SimulatedGateway().retrieve_payment_intent(result["payment_intent_id"]).status != "canceled"
 
     assert outcome(api, failed) == "duplicate"
-    assert outcome(api, event("payment_intent.payment_failed", result)) == "ignored_cancelled"
-    assert outcome(api, event("payment_intent.canceled", result)) == "ignored_cancelled"
-    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (9, 8)
-    assert read_order(api, other)["status"] == "pending_payment"
+    # The next card pays: the order is paid and no longer shows the decline.
+    assert outcome(api, event("payment_intent.succeeded", result)) == "paid"
+    order = read_order(api, result)
+    assert order["status"] == "paid" and order["last_payment_error"] is None
+    assert outcome(api, event("payment_intent.payment_failed", result)) == "already_paid"
+    assert (stock(api, s["bakery_key"], s["bread"]), stock(api, s["butcher_key"], s["steak"])) == (7, 6)
+
+
+def test_a_declined_order_still_ends_with_its_hold(api, open_shop):
+    from chalicelib.order.service import expire_holds
+
+    s = shops_with_stock(api, open_shop)
+    result = place_order(api, [(s["bread"], 3)])
+    assert outcome(api, event("payment_intent.payment_failed", result)) == "payment_failed"
+
+    assert expire_holds(moment=datetime.now(UTC) + timedelta(hours=1)) == [(result["order_id"], "cancelled")]
+
+    assert stock(api, s["bakery_key"], s["bread"]) == 10
+    order = read_order(api, result)
+    assert order["status"] == "cancelled" and order["last_payment_error"] is None
+    assert order["cancel_reason"] == "hold_expired"
+    assert SimulatedGateway().retrieve_payment_intent(result["payment_intent_id"]).status == "canceled"
 
 
 def test_payment_canceled_releases_the_stock(api, open_shop):
@@ -377,9 +401,17 @@ def test_the_simulated_payment_flow_delivers_signed_webhooks(api, open_shop):
     )
     assert send(api, "POST", f"/dev/payments/{failed['payment_intent_id']}/fail") == (
         200,
-        {"received": True, "outcome": "cancelled"},
+        {"received": True, "outcome": "payment_failed"},
     )
 
     assert read_order(api, paid)["status"] == "paid"
-    assert read_order(api, failed)["status"] == "cancelled"
-    assert stock(api, s["bakery_key"], s["bread"]) == 8
+    declined = read_order(api, failed)
+    assert declined["status"] == "pending_payment"
+    assert declined["last_payment_error"]["message"] == "Your card was declined."
+    assert stock(api, s["bakery_key"], s["bread"]) == 5
+    # Another card on the same intent (what the page's second confirm does) pays the order.
+    assert send(api, "POST", f"/dev/payments/{failed['payment_intent_id']}/succeed") == (
+        200,
+        {"received": True, "outcome": "paid"},
+    )
+    assert read_order(api, failed)["status"] == "paid"

@@ -85,6 +85,9 @@ function shopPart(sub, currency) {
       `${line.quantity} × ${line.name}`, Object.values(line.options || {}).length ? ` (${Object.values(line.options).join(', ')})` : '',
       ' — ', formatCents(line.total_cents, currency)))),
     sub.delivery_fee_cents ? h('p', {}, `${t('cart.delivery_fee')}: ${formatCents(sub.delivery_fee_cents, currency)}`) : null,
+    sub.refunded_cents ? h('p', { 'data-testid': 'refunded' }, t('order.refunded', {
+      amount: formatCents(sub.refunded_cents, currency), status: statusText(sub.refund_status || 'refunded'),
+    })) : null,
     fulfilment.method === 'pickup' && fulfilment.pickup ? pickupBlock(fulfilment.pickup) : null,
     fulfilment.method === 'delivery' ? h('p', {}, t('order.delivery_where', { address: addressText(fulfilment.address) })) : null);
 }

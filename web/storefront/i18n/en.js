@@ -104,6 +104,7 @@ export default {
   'order.pickup_where': 'Pick up at {address}',
   'order.delivery_where': 'Delivered to {address}',
   'order.unknown': 'This order cannot be shown on this device.',
+  'order.refunded': 'Refunded: {amount} ({status})',
   'order.refresh': 'Refresh',
   'status.pending_payment': 'awaiting payment',
   'status.paid': 'paid',
@@ -115,5 +116,6 @@ export default {
   'status.delivered': 'delivered',
   'status.cancelled': 'cancelled',
   'status.refunded': 'refunded',
+  'status.partially_refunded': 'partly refunded',
   'status.payment_failed': 'payment failed',
 };

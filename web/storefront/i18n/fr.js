@@ -104,6 +104,7 @@ export default {
   'order.pickup_where': 'Retrait à {address}',
   'order.delivery_where': 'Livrée à {address}',
   'order.unknown': 'Cette commande ne peut pas être affichée sur cet appareil.',
+  'order.refunded': 'Remboursé : {amount} ({status})',
   'order.refresh': 'Actualiser',
   'status.pending_payment': 'en attente de paiement',
   'status.paid': 'payée',
@@ -115,5 +116,6 @@ export default {
   'status.delivered': 'livrée',
   'status.cancelled': 'annulée',
   'status.refunded': 'remboursée',
+  'status.partially_refunded': 'remboursée en partie',
   'status.payment_failed': 'paiement échoué',
 };

@@ -104,6 +104,7 @@ export default {
   'order.pickup_where': 'Afhalen in {address}',
   'order.delivery_where': 'Geleverd aan {address}',
   'order.unknown': 'Deze bestelling kan op dit toestel niet getoond worden.',
+  'order.refunded': 'Terugbetaald: {amount} ({status})',
   'order.refresh': 'Vernieuwen',
   'status.pending_payment': 'wacht op betaling',
   'status.paid': 'betaald',
@@ -115,5 +116,6 @@ export default {
   'status.delivered': 'geleverd',
   'status.cancelled': 'geannuleerd',
   'status.refunded': 'terugbetaald',
+  'status.partially_refunded': 'deels terugbetaald',
   'status.payment_failed': 'betaling mislukt',
 };

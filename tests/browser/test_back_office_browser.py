@@ -128,6 +128,15 @@ def test_retailer_hands_over_an_order_with_the_pickup_code(
     expect(phone.get_by_test_id("order-status")).to_have_text("Collected", timeout=TIMEOUT_MS)
     no_horizontal_scroll(phone)
 
+    # The customer brings the item back: refund that line.
+    phone.get_by_text("Refund", exact=True).click()
+    phone.locator("[data-testid^='refund-qty-']").first.fill("1")
+    phone.get_by_test_id("refund-lines").click()
+    expect(phone.get_by_test_id("order-message")).to_have_text("Refund requested.", timeout=TIMEOUT_MS)
+    expect(phone.get_by_test_id("order-status")).to_have_text(re.compile("Refunded|Partly refunded"))
+    refunds = api.get(f"/retailer/orders/{order_id}/refunds", key=info["retailer_key"])["items"]
+    assert [line["quantity"] for line in refunds[0]["lines"]] == [1]
+
     # The order left today's lists.
     phone.get_by_role("link", name="Orders", exact=True).first.click()
     expect(phone.get_by_test_id("orders-toHandOver")).to_be_visible()
@@ -154,7 +163,7 @@ def test_retailer_creates_a_product_and_photographs_it(phone: Page, api: Api, in
     sign_in(phone, info["retailer_key"])
     expect(phone.get_by_test_id("orders-toPrepare")).to_be_visible(timeout=TIMEOUT_MS)
 
-    phone.get_by_role("link", name="Products").click()
+    phone.get_by_role("link", name="Products", exact=True).click()
     phone.get_by_test_id("product-new").click()
     phone.get_by_label("Name").fill(f"Rye loaf {word}")
     phone.get_by_label("Category").select_option("bakery")
@@ -190,6 +199,23 @@ def test_retailer_creates_a_product_and_photographs_it(phone: Page, api: Api, in
     expect(refusal).to_contain_text(re.compile("not a JPEG, PNG or WebP image|damaged or not an image"))
     expect(phone.get_by_test_id("image-failed")).to_have_count(1)
     no_horizontal_scroll(phone)
+
+    # Stock counted at the counter, then the product taken off the storefront.
+    sku = f"{word.upper()}-800"
+    phone.get_by_test_id(f"stock-{sku}").fill("7")
+    phone.get_by_test_id(f"variant-save-{sku}").click()
+    expect(phone.get_by_test_id("product-message")).to_have_text("Saved.", timeout=TIMEOUT_MS)
+    phone.get_by_label("On the storefront").uncheck()
+    phone.get_by_test_id("product-save").click()
+    expect(phone.get_by_test_id("product-message")).to_have_text("Saved.", timeout=TIMEOUT_MS)
+    mine = api.get(f"/retailer/products/{product_id}", key=info["retailer_key"])
+    assert mine["active"] is False and mine["variants"][0]["stock"] == 7
+
+    # The shop's own list finds it by a word of its name.
+    phone.get_by_role("link", name="Products", exact=True).click()
+    phone.get_by_label("Search my products").fill(word[:6])
+    expect(phone.get_by_test_id("product-row")).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(phone.get_by_test_id("product-row")).to_contain_text("off the storefront")
 
 
 def test_a_new_shop_sets_its_hours_and_the_operator_rotates_its_key_and_suspends_it(

@@ -102,6 +102,13 @@ export async function newProductView(root) {
 
 export async function productView(root, productId) {
   const product = await call(`/retailer/products/${productId}`);
+  // A save starts by taking the previous confirmation away, so "Saved." always speaks of the last save.
+  root.addEventListener('submit', () => root.querySelectorAll('[data-testid="product-message"]').forEach((n) => n.remove()), true);
+  root.addEventListener('click', (event) => {
+    if (event.target.closest && event.target.closest('[data-testid^="variant-save-"]')) {
+      root.querySelectorAll('[data-testid="product-message"]').forEach((n) => n.remove());
+    }
+  }, true);
   renderProduct(root, product);
 }
 

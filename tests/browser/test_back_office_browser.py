@@ -150,6 +150,27 @@ def test_retailer_hands_over_an_order_with_the_pickup_code(
     assert phone.evaluate("sessionStorage.getItem('mall.backoffice.key')") is None
 
 
+def test_too_many_wrong_codes_lock_the_hand_over_and_the_page_says_for_how_long(
+    phone: Page, api: Api, info: dict[str, Any]
+) -> None:
+    order_id, code = paid_order(api, info["retailer_shop_id"])
+    for to in ("preparing", "ready_for_pickup"):
+        api.ok("POST", f"/retailer/orders/{order_id}/status", key=info["retailer_key"], body={"to": to})
+    wrong = f"{(int(code) + 7) % 1_000_000:06d}"
+    sign_in(phone, info["retailer_key"])
+    expect(phone.get_by_test_id("orders-toHandOver")).to_be_visible(timeout=TIMEOUT_MS)
+    phone.goto(f"{info['back_office_url']}#/orders/{order_id}")
+    error = phone.get_by_test_id("pickup-error")
+    for left in (4, 3, 2, 1, 0):
+        phone.get_by_label("Customer's pickup code").fill(wrong)
+        phone.get_by_test_id("pickup-code-submit").click()
+        expect(error).to_contain_text(f"{left} attempt(s) left", timeout=TIMEOUT_MS)
+    phone.get_by_label("Customer's pickup code").fill(code)
+    phone.get_by_test_id("pickup-code-submit").click()
+    expect(error).to_contain_text(re.compile(r"Too many wrong codes: hand-over is locked for \d+ minute"))
+    expect(phone.get_by_test_id("order-status")).to_have_text("Ready for pickup")
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
     """Polls an API condition the page's action leads to (a search index fed by a stream)."""
     deadline = time.monotonic() + timeout_s

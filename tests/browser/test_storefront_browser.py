@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -232,3 +233,40 @@ def test_first_page_weight_and_api_calls_on_load(
             print(f"API calls on load, {name}: {len(made)} {made}")
     assert compressed < 100_000
     assert all(len(made) <= 2 for made in figures.values()), figures
+
+
+def test_short_stock_at_checkout_is_said_in_words(
+    page: Page, api: Api, storefront_url: str, info: dict[str, Any]
+) -> None:
+    """The shop sells its last units at the counter between the cart and the checkout: the page says so."""
+    sku = f"BROWSER-SHORT-{uuid.uuid4().hex[:8]}".upper()
+    key = info["retailer_key"]  # the demo bakery: pickup, ready within hours (no slot to choose)
+    product = api.ok(
+        "POST",
+        "/retailer/products",
+        201,
+        key=key,
+        body={
+            "name": f"Last loaf {sku}",
+            "category": "bakery",
+            "vat_rate_bps": 600,
+            "variants": [{"sku": sku, "price_cents": 390, "stock": 2}],
+        },
+    )
+    variant = product["variants"][0]
+    page.goto(f"{storefront_url}#/product/{product['id']}")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_test_id("add-status")).to_contain_text("Added to your cart")
+    page.get_by_test_id("cart-link").click()
+    expect(page.get_by_test_id("ready-by")).to_contain_text("Ready from")
+    page.get_by_label("E-mail address").fill("too-late@example.be")
+
+    stock = f"/retailer/products/{product['id']}/variants/{variant['id']}/stock"
+    assert api.ok("POST", stock, key=key, body={"set": 1})["stock"] == 1
+    page.get_by_role("button", name="Order and pay").click()
+    error = page.get_by_test_id("error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(re.compile("stock|available", re.IGNORECASE))
+    expect(page.get_by_test_id("cart-line")).to_be_visible()  # still the cart, nothing lost
+    assert script_errors(page) == []

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import script_errors
 from tests.e2e.conftest import Api
@@ -192,6 +192,18 @@ def test_french_and_dutch_interface_and_the_choice_is_kept(page: Page, storefron
     page.get_by_label("Langue").select_option("nl")
     expect(page.get_by_role("heading", level=1)).to_have_text("De winkels van je stad, online")
     assert script_errors(page) == []
+
+
+def test_the_language_comes_from_the_browser(browser: Browser, storefront_url: str) -> None:
+    for locale, heading in (("nl-BE", "De winkels van je stad"), ("fr-BE", "Les commerces de votre ville")):
+        context = browser.new_context(locale=locale)
+        try:
+            page = context.new_page()
+            page.goto(storefront_url)
+            expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+            expect(page.locator("html")).to_have_attribute("lang", locale[:2])
+        finally:
+            context.close()
 
 
 def test_first_page_weight_and_api_calls_on_load(

@@ -68,10 +68,20 @@ function lineRow(stored, line, currency, feedback) {
     line.problem ? h('p', { class: 'error', role: 'alert' }, t('cart.problem', { problem: line.problem })) : null);
 }
 
+const SLOT_DAYS = 7;
+
+/** The next SLOT_DAYS days (Belgian dates: the mall's shops are in Belgium): a week of slots, not 14 days'. */
+function slotDays() {
+  const day = (offset) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels' })
+    .format(new Date(Date.now() + offset * 86_400_000));
+  return new URLSearchParams({ from: day(0), to: day(SLOT_DAYS - 1) });
+}
+
 async function pickupChoice(stored, shop, feedback) {
   const fulfilment = shop.fulfilment;
   const box = h('div', { class: 'pickup' }, h('p', {}, t('cart.pickup_at', { address: fulfilment.pickup_address })));
-  const slots = await request(cartPath(stored, `/shops/${encodeURIComponent(shop.shop_id)}/pickup-slots`), { cartToken: stored.token });
+  const slots = await request(cartPath(stored, `/shops/${encodeURIComponent(shop.shop_id)}/pickup-slots?${slotDays()}`),
+    { cartToken: stored.token });
   if (slots.mode !== 'slots') {
     box.append(h('p', { 'data-testid': 'ready-by' }, t('cart.ready_by', { when: when(slots.ready_by, slots.timezone) })));
     return box;

@@ -48,6 +48,10 @@ def bench_env() -> dict[str, str]:
         "TABLE_NAME": TABLE_NAME,
         "IMAGE_BUCKET": f"{TABLE_NAME}-images-123456789012",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # as in prod; INFO would print one line per request
+        # The demo mall's money (tools/demo_payouts.py) goes through the simulated Stripe, as in the tests.
+        "PAYMENT_GATEWAY": "simulated",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench_not_a_real_secret",
+        "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_bench_connect_not_a_real_secret",
     }
 
 

@@ -103,6 +103,7 @@ def test_retailer_hands_over_an_order_with_the_pickup_code(
 
     sign_in(phone, "mk_live_not_a_key")
     expect(phone.get_by_test_id("sign-in-error")).to_contain_text("not valid", timeout=TIMEOUT_MS)
+    expect(phone.get_by_test_id("sign-out")).to_be_hidden()
     sign_in(phone, info["retailer_key"])
 
     card = phone.get_by_test_id("orders-toPrepare").locator(f"[data-order-id='{order_id}']")
@@ -111,6 +112,8 @@ def test_retailer_hands_over_an_order_with_the_pickup_code(
     no_horizontal_scroll(phone)
     card.get_by_role("link").click()
 
+    expect(phone.get_by_test_id("action-preparing")).to_be_visible()
+    expect(phone.locator("main")).not_to_contain_text("null")  # nothing missing shown as "null"
     phone.get_by_test_id("action-preparing").click()
     expect(phone.get_by_test_id("order-status")).to_have_text("Preparing", timeout=TIMEOUT_MS)
     phone.get_by_test_id("action-ready_for_pickup").click()

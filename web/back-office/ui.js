@@ -43,3 +43,13 @@ export function notice(kind, text, testid) {
 export function statusLabel(status) {
   return t(`status.${status}`);
 }
+
+/** Append children to `node` the way h() does: arrays flattened, null/undefined/false left out (the DOM's own
+ * append() would write them as the text "null"). */
+export function put(node, ...children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}

@@ -1,7 +1,7 @@
 // The mall operator's small corner: open a shop (its first key shown once), suspend or reactivate a shop,
 // rotate a shop's key, and the mall's commission.
 import { t } from '../../shared/i18n.js';
-import { el, field, notice, errorText } from '../ui.js';
+import { el, field, notice, errorText, put } from '../ui.js';
 import { call } from '../session.js';
 
 function shopRow(shop, refresh, say) {
@@ -81,7 +81,7 @@ export async function operatorView(root) {
     list.replaceChildren(...page.items.map((shop) => shopRow(shop, refresh, say)));
   }
   status.addEventListener('change', () => refresh().catch((error) => say(notice('error', errorText(error)))));
-  root.append(el('h1', {}, t('nav.operator')), message, await commissionForm(say),
+  put(root, el('h1', {}, t('nav.operator')), message, await commissionForm(say),
     el('section', {}, el('h2', {}, t('operator.shops')), field(t('operator.show'), status), list),
     openShopForm(say, refresh));
   await refresh();

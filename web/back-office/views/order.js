@@ -1,7 +1,7 @@
 // One order (the shop's part): its lines, the customer, the buttons its `actions` allow, the customer's
 // pickup code at the counter, and refunds.
 import { t } from '../../shared/i18n.js';
-import { el, field, euros, when, notice, errorText, statusLabel } from '../ui.js';
+import { el, field, euros, when, notice, errorText, statusLabel, put } from '../ui.js';
 import { call } from '../session.js';
 import { fulfilmentSummary } from './orders.js';
 
@@ -17,7 +17,7 @@ function render(root, sub, message) {
   root.replaceChildren();
   const f = sub.fulfilment || {};
   const contact = f.contact || {};
-  root.append(
+  put(root, 
     el('p', {}, el('a', { href: '#/orders' }, `← ${t('orders.title')}`)),
     el('h1', {}, `${t('order.title')} ${sub.order_id.slice(-6)}`),
     el('p', {}, el('span', { class: `badge ${sub.status}`, 'data-testid': 'order-status' }, statusLabel(sub.status))),
@@ -43,10 +43,10 @@ function render(root, sub, message) {
       if (error) actionMessage.replaceChildren(notice('error', errorText(error), 'action-error'));
     },
   }, t(`action.${to}`)));
-  if (buttons.length) root.append(el('div', { class: 'actions' }, buttons), actionMessage);
-  if (actions.includes('collected')) root.append(codeForm(root, sub));
-  root.append(refundSection(root, sub, actions.includes('cancelled')));
-  root.append(el('details', {}, el('summary', {}, t('order.history')),
+  if (buttons.length) put(root, el('div', { class: 'actions' }, buttons), actionMessage);
+  if (actions.includes('collected')) put(root, codeForm(root, sub));
+  put(root, refundSection(root, sub, actions.includes('cancelled')));
+  put(root, el('details', {}, el('summary', {}, t('order.history')),
     el('ul', { class: 'list' }, sub.history.map((h) => el('li', {}, `${when(h.at)} · ${statusLabel(h.to)}`)))));
 }
 

@@ -1,6 +1,6 @@
 // Today's work: the shop's orders to prepare (paid, preparing) and to hand over (ready, on its way).
 import { t } from '../../shared/i18n.js';
-import { el, euros, when, statusLabel, notice, errorText } from '../ui.js';
+import { el, euros, when, statusLabel, notice, errorText, put } from '../ui.js';
 import { call, session } from '../session.js';
 
 const GROUPS = [
@@ -31,12 +31,12 @@ function orderCard(sub) {
 }
 
 export async function ordersView(root) {
-  root.append(el('h1', {}, t('orders.title')));
+  put(root, el('h1', {}, t('orders.title')));
   const reload = el('button', { type: 'button', class: 'secondary', 'data-testid': 'orders-reload' }, t('orders.reload'));
-  root.append(reload);
+  put(root, reload);
   const sections = GROUPS.map(([name]) => {
     const list = el('ul', { class: 'list', 'data-testid': `orders-${name}` }, el('li', { class: 'muted' }, t('loading')));
-    root.append(el('section', { 'aria-labelledby': `h-${name}` }, el('h2', { id: `h-${name}` }, t(`orders.${name}`)), list));
+    put(root, el('section', { 'aria-labelledby': `h-${name}` }, el('h2', { id: `h-${name}` }, t(`orders.${name}`)), list));
     return list;
   });
   async function load() {

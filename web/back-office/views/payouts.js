@@ -2,7 +2,7 @@
 // payout's statement (and its CSV, fetched with the key since a plain link cannot carry it).
 import { t } from '../../shared/i18n.js';
 import { apiUrl } from '../../shared/api.js';
-import { el, euros, when, notice, errorText } from '../ui.js';
+import { el, euros, when, notice, errorText, put } from '../ui.js';
 import { call, session } from '../session.js';
 
 function onboarding(account, refresh) {
@@ -41,7 +41,7 @@ export async function payoutsView(root) {
   const [account, bal, page] = await Promise.all([
     call('/retailer/payouts/account'), call('/retailer/balance'), call('/retailer/payouts?limit=20'),
   ]);
-  root.append(el('h1', {}, t('nav.payouts')), onboarding(account, () => window.dispatchEvent(new HashChangeEvent('hashchange'))),
+  put(root, el('h1', {}, t('nav.payouts')), onboarding(account, () => window.dispatchEvent(new HashChangeEvent('hashchange'))),
     balance(bal),
     el('section', {}, el('h2', {}, t('payouts.list')),
       el('ul', { class: 'list', 'data-testid': 'payouts' }, page.items.length ? page.items.map((p) => el('li', { class: 'card' },
@@ -70,7 +70,7 @@ export async function payoutView(root, payoutId) {
     event.preventDefault();
     downloadCsv(payoutId, csv).catch((error) => message.replaceChildren(notice('error', error.message)));
   });
-  root.append(el('p', {}, el('a', { href: '#/payouts' }, `← ${t('nav.payouts')}`)),
+  put(root, el('p', {}, el('a', { href: '#/payouts' }, `← ${t('nav.payouts')}`)),
     el('h1', {}, `${t('payouts.payout')} ${euros(p.amount_cents)}`),
     el('p', {}, `${t(`payouts.status.${p.status}`)} · ${when(p.created_at)}`),
     el('table', {}, el('tbody', {}, [['sales_cents', 'payouts.sales'], ['commission_cents', 'payouts.commission'],

@@ -1,7 +1,7 @@
 // Products: the shop's list with a search box, a new product, one product's fields, variants, stock and
 // on/off switch, and its photos.
 import { t } from '../../shared/i18n.js';
-import { el, field, euros, notice, errorText } from '../ui.js';
+import { el, field, euros, notice, errorText, put } from '../ui.js';
 import { call } from '../session.js';
 import { imagesSection } from './images.js';
 
@@ -28,7 +28,7 @@ async function allProducts() {
 export async function productsView(root) {
   const search = el('input', { type: 'search', 'data-testid': 'product-search', autocomplete: 'off' });
   const list = el('ul', { class: 'list', 'data-testid': 'product-list' }, el('li', { class: 'muted' }, t('loading')));
-  root.append(el('h1', {}, t('products.title')),
+  put(root, el('h1', {}, t('products.title')),
     el('p', {}, el('a', { href: '#/products/new', class: 'button', 'data-testid': 'product-new' }, t('products.new'))),
     field(t('products.search'), search), list);
   const items = await allProducts();
@@ -97,7 +97,7 @@ export async function newProductView(root) {
       message.replaceChildren(notice('error', errorText(error), 'product-error'));
     }
   });
-  root.append(el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)), el('h1', {}, t('products.new')), form);
+  put(root, el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)), el('h1', {}, t('products.new')), form);
 }
 
 export async function productView(root, productId) {
@@ -113,11 +113,12 @@ export async function productView(root, productId) {
 }
 
 function renderProduct(root, product, message) {
-  root.replaceChildren(el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)),
+  root.replaceChildren();
+  put(root, el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)),
     el('h1', { 'data-testid': 'product-title' }, product.name), message || null);
   const reload = async (text) => renderProduct(root, await call(`/retailer/products/${product.id}`),
     text ? notice('ok', text, 'product-message') : null);
-  root.append(detailsForm(product, reload), variantsSection(product, reload), imagesSection(product));
+  put(root, detailsForm(product, reload), variantsSection(product, reload), imagesSection(product));
 }
 
 function detailsForm(product, reload) {

@@ -1,7 +1,7 @@
 // The shop's profile as its customers see it: description and contact, opening hours, closed days, pickup
 // (with or without booked slots) and delivery terms. One PATCH of the sections shown.
 import { t } from '../../shared/i18n.js';
-import { el, field, notice, errorText } from '../ui.js';
+import { el, field, notice, errorText, put } from '../ui.js';
 import { call } from '../session.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -119,6 +119,6 @@ export async function shopView(root) {
       message.replaceChildren(notice('error', errorText(error), 'shop-error'));
     }
   });
-  root.append(el('h1', {}, p.name),
+  put(root, el('h1', {}, p.name),
     shop.status === 'suspended' ? notice('error', t('error.shop_suspended')) : null, form);
 }

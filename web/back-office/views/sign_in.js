@@ -2,7 +2,7 @@
 // kept, so a wrong key is refused here in words.
 import { t } from '../../shared/i18n.js';
 import { request } from '../../shared/api.js';
-import { el, field, notice, errorText } from '../ui.js';
+import { el, field, notice, errorText, put } from '../ui.js';
 import { signIn } from '../session.js';
 
 function keyForm(role, testid) {
@@ -37,7 +37,7 @@ function keyForm(role, testid) {
 }
 
 export function signInView(root, reason) {
-  root.append(
+  put(root, 
     el('h1', {}, t('signIn.title')),
     reason === 'expired' ? notice('error', t('signIn.expired'), 'signed-out-reason') : null,
     reason === 'byUser' ? notice('ok', t('signIn.signedOut'), 'signed-out-reason') : null,

@@ -1,7 +1,7 @@
 // Webhook settings: the URL the mall signs and posts the shop's events to, its last delivery, and the
 // signing secret (shown once, when registering).
 import { t } from '../../shared/i18n.js';
-import { el, field, notice, errorText, when } from '../ui.js';
+import { el, field, notice, errorText, when, put } from '../ui.js';
 import { call } from '../session.js';
 
 export async function webhookView(root) {
@@ -38,7 +38,7 @@ export async function webhookView(root) {
     }
   });
   const last = current && current.last_delivery;
-  root.append(el('h1', {}, t('nav.webhook')), form,
+  put(root, el('h1', {}, t('nav.webhook')), form,
     last ? el('p', { 'data-testid': 'webhook-last' }, t('webhook.last', { status: last.status, code: last.http_status ?? '–', at: when(last.at) })) : null,
     remove);
 }

@@ -23,9 +23,7 @@ function render(root, sub, message) {
     el('p', {}, el('span', { class: `badge ${sub.status}`, 'data-testid': 'order-status' }, statusLabel(sub.status))),
     message || null,
     el('p', {}, fulfilmentSummary(sub)),
-    contact.name || contact.phone || sub.customer_email
-      ? el('p', { 'data-testid': 'order-customer' }, [contact.name, contact.phone, sub.customer_email].filter(Boolean).join(' · '))
-      : null,
+    customer(sub, contact),
     el('ul', { class: 'list lines' }, sub.lines.map((line) => el('li', { class: 'line' },
       el('span', {}, `${line.quantity} × ${line.name}`,
         Object.keys(line.options || {}).length ? el('small', { class: 'muted' }, ` (${Object.values(line.options).join(', ')})`) : null),
@@ -48,6 +46,16 @@ function render(root, sub, message) {
   put(root, refundSection(root, sub, actions.includes('cancelled')));
   put(root, el('details', {}, el('summary', {}, t('order.history')),
     el('ul', { class: 'list' }, sub.history.map((h) => el('li', {}, `${when(h.at)} · ${statusLabel(h.to)}`)))));
+}
+
+function customer(sub, contact) {
+  // The pickup customer's name and phone (customer_*), or the delivery contact, and the e-mail.
+  const name = sub.customer_name || contact.name;
+  const phone = sub.customer_phone || contact.phone;
+  if (!name && !phone && !sub.customer_email) return null;
+  return el('p', { 'data-testid': 'order-customer' }, name || '',
+    phone ? [name ? ' · ' : '', el('a', { href: `tel:${phone.replace(/[^0-9+]/g, '')}` }, phone)] : null,
+    sub.customer_email ? ` · ${sub.customer_email}` : null);
 }
 
 async function move(root, sub, body, button) {

@@ -27,7 +27,7 @@ function orderCard(sub) {
       el('span', { class: `badge ${sub.status}`, 'data-testid': 'order-status' }, statusLabel(sub.status)),
       el('strong', {}, ` ${sub.order_id.slice(-6)} · ${euros(sub.total_cents)}`),
       el('span', { class: 'muted' }, ` · ${t('order.units', { count: units })}`)),
-    el('p', { class: 'muted' }, fulfilmentSummary(sub), ' · ', when(sub.created_at)));
+    el('p', { class: 'muted' }, sub.customer_name ? `${sub.customer_name} · ` : '', fulfilmentSummary(sub), ' · ', when(sub.created_at)));
 }
 
 export async function ordersView(root) {

@@ -1,13 +1,22 @@
 // Products: the shop's list with a search box, a new product, one product's fields, variants, stock and
 // on/off switch, and its photos.
-import { t } from '../../shared/i18n.js';
+import { t, lang } from '../../shared/i18n.js';
+import { request } from '../../shared/api.js';
 import { el, field, euros, notice, errorText, put } from '../ui.js';
 import { call } from '../session.js';
 import { imagesSection } from './images.js';
 
-export const CATEGORIES = ['bakery', 'butcher', 'cheese-deli', 'grocery', 'wine-spirits', 'coffee-tea',
-  'chocolate-sweets', 'fashion', 'shoes', 'jewellery', 'books', 'toys', 'home-deco', 'kitchenware',
-  'flowers-plants', 'health-beauty', 'sports', 'electronics', 'bikes', 'pets', 'stationery', 'music', 'art-crafts'];
+// The mall's categories with their names in fr/nl/en (GET /categories), read once per page load.
+let categories = null;
+async function loadCategories() {
+  if (!categories) {
+    categories = request('/categories').then((page) => page.items).catch((error) => {
+      categories = null;
+      throw error;
+    });
+  }
+  return categories;
+}
 const VAT_RATES = [600, 1200, 2100, 0];
 
 function fold(text) {
@@ -48,9 +57,10 @@ export async function productsView(root) {
   show();
 }
 
-function categorySelect(value) {
+async function categorySelect(value) {
+  const items = await loadCategories();
   return el('select', { 'data-testid': 'product-category', required: true },
-    CATEGORIES.map((slug) => el('option', { value: slug, selected: slug === value }, t(`category.${slug}`))));
+    items.map((c) => el('option', { value: c.slug, selected: c.slug === value }, c.names[lang()] || c.names.en || c.slug)));
 }
 
 function vatSelect(value) {
@@ -66,7 +76,7 @@ function centsFrom(text) {
 export async function newProductView(root) {
   const name = el('input', { type: 'text', required: true, maxlength: '200', 'data-testid': 'product-name' });
   const description = el('textarea', { rows: '3', 'data-testid': 'product-description' });
-  const category = categorySelect('bakery');
+  const category = await categorySelect('bakery');
   const vat = vatSelect(600);
   const sku = el('input', { type: 'text', required: true, 'data-testid': 'variant-sku' });
   const price = el('input', { type: 'text', inputmode: 'decimal', required: true, 'data-testid': 'variant-price' });
@@ -109,23 +119,24 @@ export async function productView(root, productId) {
       root.querySelectorAll('[data-testid="product-message"]').forEach((n) => n.remove());
     }
   }, true);
-  renderProduct(root, product);
+  await renderProduct(root, product);
 }
 
-function renderProduct(root, product, message) {
-  root.replaceChildren();
-  put(root, el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)),
-    el('h1', { 'data-testid': 'product-title' }, product.name), message || null);
+async function renderProduct(root, product, message) {
   const reload = async (text) => renderProduct(root, await call(`/retailer/products/${product.id}`),
     text ? notice('ok', text, 'product-message') : null);
-  put(root, detailsForm(product, reload), variantsSection(product, reload), imagesSection(product));
+  const details = await detailsForm(product, reload);
+  root.replaceChildren();
+  put(root, el('p', {}, el('a', { href: '#/products' }, `← ${t('products.title')}`)),
+    el('h1', { 'data-testid': 'product-title' }, product.name), message || null,
+    details, variantsSection(product, reload), imagesSection(product));
 }
 
-function detailsForm(product, reload) {
+async function detailsForm(product, reload) {
   const name = el('input', { type: 'text', required: true, value: product.name, 'data-testid': 'product-name' });
   const description = el('textarea', { rows: '3', 'data-testid': 'product-description' });
   description.value = product.description;
-  const category = categorySelect(product.category);
+  const category = await categorySelect(product.category);
   const vat = vatSelect(product.vat_rate_bps);
   const active = el('input', { type: 'checkbox', checked: product.active, 'data-testid': 'product-active', id: 'product-active' });
   const message = el('div', { 'aria-live': 'polite' });

@@ -108,6 +108,13 @@ def test_retailer_hands_over_an_order_with_the_pickup_code(
 
     card = phone.get_by_test_id("orders-toPrepare").locator(f"[data-order-id='{order_id}']")
     expect(card).to_be_visible(timeout=TIMEOUT_MS)
+    # French and Dutch for the shop owner, from the switch; the page keeps its place.
+    phone.get_by_test_id("lang").select_option("fr")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Commandes")
+    expect(card.get_by_test_id("order-status")).to_have_text("Nouvelle", timeout=TIMEOUT_MS)
+    phone.get_by_test_id("lang").select_option("nl")
+    expect(phone.get_by_role("heading", level=2).first).to_have_text("Klaar te maken")
+    phone.get_by_test_id("lang").select_option("en")
     expect(card.get_by_test_id("order-status")).to_have_text("New")
     no_horizontal_scroll(phone)
     card.get_by_role("link").click()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import stripe
-from support import collect, make_product, move, place, send
+from support import bakery_and_butcher, collect, move, place, send
 
 CONNECT_SECRET = "whsec_test_connect_not_a_real_secret"
 PLATFORM_SECRET = "whsec_test_not_a_real_secret"
@@ -19,18 +19,8 @@ def setup_mall(api: Any, open_shop: Any, operator_key: str, rate_bps: int = RATE
     """Two shops: a bakery (pickup) and a butcher (delivery), the mall's commission set."""
     status, body = api.call("PUT", "/operator/commission", {"rate_bps": rate_bps}, key=operator_key)
     assert status == 200, body
-    bakery, bakery_key = open_shop(0)
-    butcher, butcher_key = open_shop(1)
-    return {
-        "operator": operator_key,
-        "bakery": bakery,
-        "key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(333, 50)]),
-        "cake": make_product(api, bakery_key, "Cake", [(1850, 50)], vat=2100),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 50)]),
-    }
+    shops = bakery_and_butcher(api, open_shop, bread=(333, 50), cake=(1850, 50), steak=(1290, 50))
+    return {"operator": operator_key, **shops}
 
 
 def onboard(api: Any, key: str) -> str:

@@ -38,6 +38,29 @@ def make_product(
     return product
 
 
+def bakery_and_butcher(
+    api: Any,
+    open_shop: Any,
+    bread: tuple[int, int] = (333, 10),
+    cake: tuple[int, int] = (1850, 5),
+    steak: tuple[int, int] = (1290, 8),
+) -> dict[str, Any]:
+    """The two shops most order tests use: the bakery (key "key"; bread at 6 % VAT, cake at 21 %) and the
+    butcher (steak); each product's one variant as (price in cents, stock). 3 x 333 does not split evenly
+    over refunds of single units, on purpose."""
+    bakery, bakery_key = open_shop(0)
+    butcher, butcher_key = open_shop(1)
+    return {
+        "bakery": bakery,
+        "key": bakery_key,
+        "butcher": butcher,
+        "butcher_key": butcher_key,
+        "bread": make_product(api, bakery_key, "Sourdough", [bread]),
+        "cake": make_product(api, bakery_key, "Cake", [cake], vat=2100),
+        "steak": make_product(api, butcher_key, "Steak", [steak]),
+    }
+
+
 def vid(product: dict[str, Any], index: int = 0) -> str:
     return product["variants"][index]["id"]
 

@@ -8,24 +8,14 @@ import time
 from typing import Any
 
 import pytest
-from support import collect, make_product, place, vid
+from support import bakery_and_butcher, collect, place, vid
 
 BAKERY, BUTCHER = 0, 1
 
 
 @pytest.fixture
 def mall(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(500, 90)]),
-        "cake": make_product(api, bakery_key, "Cake", [(500, 90)], vat=2100),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bakery_and_butcher(api, open_shop, bread=(500, 90), cake=(500, 90))
 
 
 def refund(api: Any, key: str, order_id: str, lines: Any) -> tuple[int, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import stripe
-from support import collect, customer_sub, make_product, move, place, send, vid
+from support import bakery_and_butcher, collect, customer_sub, make_product, move, place, send, vid
 
 from chalicelib.core.clock import now
 
@@ -22,18 +22,7 @@ BAKERY, BUTCHER = 0, 1
 
 @pytest.fixture
 def mall(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        # 3 x 333 at 6 % VAT: a line total that does not split evenly over refunds of single units.
-        "bread": make_product(api, bakery_key, "Sourdough", [(333, 10)]),
-        "cake": make_product(api, bakery_key, "Cake", [(1850, 5)], vat=2100),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bakery_and_butcher(api, open_shop)
 
 
 def refund(api: Any, key: str, order_id: str, lines: Any = None, restock: bool = False) -> tuple[int, Any]:

@@ -8,24 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import customer_sub, make_product, move, place, send, vid
+from support import bakery_and_butcher, customer_sub, move, place, send, vid
 
 BAKERY, BUTCHER = 0, 1
 
 
 @pytest.fixture
 def mall(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(333, 10)]),
-        "cake": make_product(api, bakery_key, "Cake", [(1850, 5)], vat=2100),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bakery_and_butcher(api, open_shop)
 
 
 def suspend(api: Any, operator_key: str, shop_id: str) -> None:

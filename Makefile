@@ -22,7 +22,7 @@ test: $(STAMP) browser
 # The browser tests (tests/browser) drive Debian's chromium: installed when missing and we are root with apt.
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && apt-get update && apt-get install -y chromium chromium-driver fonts-dejavu-core; } \
+	  && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-dejavu-core; } \
 	  || { echo "The browser tests need Chromium: install Debian's chromium package (apt-get install chromium)" >&2; exit 1; }
 
 lint: $(STAMP)

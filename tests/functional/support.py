@@ -61,6 +61,23 @@ def bakery_and_butcher(
     }
 
 
+def bread_and_steak(
+    api: Any, open_shop: Any, bread: tuple[int, int] = (450, 10), steak: tuple[int, int] = (1290, 8)
+) -> dict[str, Any]:
+    """The lifecycle and notification tests' two shops: the bakery (key "bakery_key") selling bread for
+    pickup, the butcher selling steak for delivery; each product's variant as (price in cents, stock)."""
+    bakery, bakery_key = open_shop(0)
+    butcher, butcher_key = open_shop(1)
+    return {
+        "bakery": bakery,
+        "bakery_key": bakery_key,
+        "butcher": butcher,
+        "butcher_key": butcher_key,
+        "bread": make_product(api, bakery_key, "Sourdough", [bread]),
+        "steak": make_product(api, butcher_key, "Steak", [steak]),
+    }
+
+
 def vid(product: dict[str, Any], index: int = 0) -> str:
     return product["variants"][index]["id"]
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import make_product
-from test_order_lifecycle import BAKERY, BUTCHER, move, place_order
+from support import bread_and_steak
+from test_order_lifecycle import move, place_order
 
 from chalicelib.core.clock import now
 from chalicelib.core.db import shard_of, shard_partitions
@@ -27,16 +27,7 @@ ORDERS = 10
 
 @pytest.fixture
 def shops(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "bakery_key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(450, 50)]),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 50)]),
-    }
+    return bread_and_steak(api, open_shop, bread=(450, 50), steak=(1290, 50))
 
 
 def per_partition(model: Any, index: Any, template: str, shards: int) -> dict[str, list[Any]]:

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 from chalice.test import Client
-from support import make_product
+from support import bread_and_steak
 from test_notifications import Receiver, Recorder, due, outbox, register
-from test_order_lifecycle import BAKERY, BUTCHER, move, place_order
+from test_order_lifecycle import move, place_order
 
 from chalicelib.core.clock import now
 from chalicelib.core.config import settings
@@ -29,16 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def shops(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "bakery_key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(450, 10)]),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bread_and_steak(api, open_shop)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from support import make_product
+from support import bread_and_steak
 from test_order_lifecycle import BAKERY, BUTCHER, move, pickup_code, place_order
 
 from chalicelib.core.clock import now
@@ -93,16 +93,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def shops(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "bakery_key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(450, 10)]),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bread_and_steak(api, open_shop)
 
 
 class Clock:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import delivery_to, make_product, send, vid
+from support import bread_and_steak, delivery_to, send, vid
 
 from chalicelib.core.clock import now
 
@@ -22,16 +22,7 @@ DELIVERY = delivery_to()
 
 @pytest.fixture
 def shops(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "bakery_key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(450, 10)]),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bread_and_steak(api, open_shop)
 
 
 def place_order(api: Any, shops: dict[str, Any], pay: bool = True) -> dict[str, Any]:

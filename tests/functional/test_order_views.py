@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import delivery_to, make_product, send, vid
+from support import bread_and_steak, delivery_to, send, vid
 
 BAKERY, BUTCHER, FLORIST = 0, 1, 2
 CONTACT = {"name": "Lotte Claes", "phone": "+32 475 98 76 54"}
@@ -15,16 +15,7 @@ CONTACT = {"name": "Lotte Claes", "phone": "+32 475 98 76 54"}
 
 @pytest.fixture
 def mall(api, open_shop) -> dict[str, Any]:
-    bakery, bakery_key = open_shop(BAKERY)
-    butcher, butcher_key = open_shop(BUTCHER)
-    return {
-        "bakery": bakery,
-        "bakery_key": bakery_key,
-        "butcher": butcher,
-        "butcher_key": butcher_key,
-        "bread": make_product(api, bakery_key, "Sourdough", [(333, 10)]),
-        "steak": make_product(api, butcher_key, "Steak", [(1290, 8)]),
-    }
+    return bread_and_steak(api, open_shop, bread=(333, 10))
 
 
 def place(api: Any, mall: dict[str, Any], pickup_contact: dict[str, str] | None = None) -> dict[str, Any]:

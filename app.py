@@ -8,26 +8,21 @@ import sys
 # collections skip it. Measured: about 15 % of a cold request (bench/coldstart.py).
 gc.disable()
 
+# The heavy imports run on a fresh thread's stack, the AWS SDK's tree first: on Python 3.11 a deep stack
+# can make each regular-expression compile map and unmap memory (chalicelib/core/fresh_stack.py).
+from chalicelib.core.fresh_stack import import_on_fresh_stack
+
+import_on_fresh_stack("chalicelib.core.db", "chalicelib.api.blueprints", "chalicelib.core.invocation")
+
 from chalice import Chalice, Cron, Rate
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib.api.checkout import checkout
+from chalicelib.api.blueprints import blueprints
 from chalicelib.api.cors import cors_config
-from chalicelib.api.docs import docs
-from chalicelib.api.images import product_images
-from chalicelib.api.operator import operator
-from chalicelib.api.operator_payouts import operator_payouts
-from chalicelib.api.payments import payments
-from chalicelib.api.retailer import retailer
-from chalicelib.api.retailer_orders import retailer_orders
-from chalicelib.api.retailer_payouts import retailer_payouts
-from chalicelib.api.retailer_webhooks import retailer_webhooks
 from chalicelib.api.routing import chalice_errors_in_our_shape
-from chalicelib.api.storefront import storefront
 from chalicelib.core.config import settings
 from chalicelib.core.invocation import observed
 from chalicelib.notify.stream import table_stream_arn
-from chalicelib.payment.gateway import simulated
 
 app = Chalice(app_name="digital-mall")
 # Headless storefronts and the back office call the API from browsers on their own origins (the stage's
@@ -45,21 +40,8 @@ if "chalice.local" in sys.modules:
 
     answer_like_the_deployed_gateway()
 
-app.register_blueprint(storefront)
-app.register_blueprint(checkout)
-app.register_blueprint(retailer)
-app.register_blueprint(product_images)
-app.register_blueprint(retailer_orders)
-app.register_blueprint(retailer_webhooks)
-app.register_blueprint(retailer_payouts)
-app.register_blueprint(operator)
-app.register_blueprint(operator_payouts)
-app.register_blueprint(payments)
-app.register_blueprint(docs)
-if simulated():
-    from chalicelib.api.dev_payments import simulated_payments
-
-    app.register_blueprint(simulated_payments)
+for blueprint in blueprints():
+    app.register_blueprint(blueprint)
 
 gc.freeze()
 gc.enable()

@@ -38,3 +38,9 @@ def settings() -> Settings:
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
     )
+
+
+def payments_simulated() -> bool:
+    """PAYMENT_GATEWAY=simulated (make run, the tests): the simulated provider and its pages. Read on each
+    call, not cached with the settings: tests switch it."""
+    return os.environ.get("PAYMENT_GATEWAY", "stripe") == "simulated"

@@ -20,8 +20,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import aws_sdk
 from chalicelib.core.config import settings
 from chalicelib.core.errors import InvalidInput
+
+aws_sdk.install()
 
 _ItemT = TypeVar("_ItemT", bound="MallItem")
 

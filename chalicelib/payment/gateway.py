@@ -17,6 +17,7 @@ from functools import cache
 from typing import Protocol
 
 from chalicelib.core import metrics
+from chalicelib.core.config import payments_simulated
 from chalicelib.core.errors import UpstreamFailure
 
 
@@ -154,13 +155,9 @@ class PaymentGateway(Protocol):
     def retrieve_bank_payout(self, account_id: str, payout_id: str) -> BankPayout: ...
 
 
-def simulated() -> bool:
-    return os.environ.get("PAYMENT_GATEWAY", "stripe") == "simulated"
-
-
 @cache
 def gateway() -> PaymentGateway:
-    if simulated():
+    if payments_simulated():
         from chalicelib.payment.simulated_gateway import SimulatedGateway
 
         return SimulatedGateway()

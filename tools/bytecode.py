@@ -13,12 +13,21 @@ So this writes:
 * chalicelib/**/__pycache__/*.pyc in place (chalice zips chalicelib/ as it is; vendor/chalicelib would
   duplicate those entries).
 
-All as checked-hash pycs (PEP 552): valid whatever file times the zip carries (chalice stamps 1980-01-01,
-which defeats the default timestamp check), and Python checks each against its source's hash, so a pyc
-that is out of date (a module edited after this ran, a wheel that differs) is compiled again, never run
-stale. Python keeps a checked-hash pyc checked-hash when it recompiles one, so test runs keep chalicelib's
-valid. vendor/ and __pycache__/ are ignored by git; chalice hashes vendor/ into its package name, so a
-change here builds a new package.
+All hash-based pycs (PEP 552), valid whatever file times the zip carries (chalice stamps 1980-01-01,
+which defeats the default timestamp check):
+
+* the pinned dependencies and chalice's two modules as *unchecked*-hash pycs: their sources are the
+  wheels' files of the pinned versions, the same in the package as in this virtualenv, so Python need not
+  read and hash each source on every cold start (2-3 ms of a catalogue cold start, bench.coldstart).
+  `build()` refuses a virtualenv whose versions differ from the pins, and `stale(task)` (run on every
+  `chalice package` by tests/unit/test_bytecode.py and by the benchmark) checks each packaged pyc
+  against the source beside it: a pyc that would run other code than its source fails there;
+* app.py and chalicelib/ as *checked*-hash pycs: we edit them, so Python checks each against its
+  source's hash and compiles again any module edited after this ran, never running it stale. Python
+  keeps a checked-hash pyc checked-hash when it recompiles one, so test runs keep chalicelib's valid.
+
+vendor/ and __pycache__/ are ignored by git; chalice hashes vendor/ into its package name, so a change
+here builds a new package.
 """
 
 from __future__ import annotations
@@ -33,27 +42,52 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "vendor"
-MODE = py_compile.PycInvalidationMode.CHECKED_HASH
+CHECKED = py_compile.PycInvalidationMode.CHECKED_HASH
+UNCHECKED = py_compile.PycInvalidationMode.UNCHECKED_HASH
 _METADATA = (".dist-info", ".data")
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
-def pinned_distributions(requirements: Path = ROOT / "requirements.txt") -> list[str]:
-    names = []
+def pinned_distributions(requirements: Path = ROOT / "requirements.txt") -> list[tuple[str, str]]:
+    """(name, version) of every `name==version` line."""
+    pins = []
     for line in requirements.read_text().splitlines():
         match = _PIN.match(line.strip())
         if match:
-            names.append(match.group(1))
-    return names
+            pins.append((match.group(1), match.group(2)))
+    return pins
 
 
-def _compile(source: Path, relative: Path, out_root: Path, written: set[Path] | None = None) -> bool:
+def stale(task: Path) -> list[str]:
+    """The pycs under `task` (an unzipped package) that do not match the source beside them: a checked
+    one would be compiled again (slow), an unchecked one would run other code than its source (wrong)."""
+    found = []
+    for pyc in task.rglob(f"__pycache__/*.{sys.implementation.cache_tag}.pyc"):
+        source = pyc.parent.parent / (pyc.name.split(".")[0] + ".py")
+        header = pyc.read_bytes()[:16]
+        hash_based = int.from_bytes(header[4:8], "little") & 0b1
+        if (
+            not source.exists()
+            or not hash_based
+            or header[8:16] != importlib.util.source_hash(source.read_bytes())
+        ):
+            found.append(str(pyc.relative_to(task)))
+    return sorted(found)
+
+
+def _compile(
+    source: Path,
+    relative: Path,
+    out_root: Path,
+    written: set[Path] | None = None,
+    mode: py_compile.PycInvalidationMode = CHECKED,
+) -> bool:
     """source -> out_root/<relative's folder>/__pycache__/<name>.<cache tag>.pyc (written atomically by
     py_compile); False if it does not compile (a file of a package never imported on this Python)."""
     target = out_root / importlib.util.cache_from_source(relative.as_posix())
     try:
         py_compile.compile(
-            str(source), cfile=str(target), dfile=relative.as_posix(), doraise=True, invalidation_mode=MODE
+            str(source), cfile=str(target), dfile=relative.as_posix(), doraise=True, invalidation_mode=mode
         )
     except py_compile.PyCompileError:
         return False
@@ -69,19 +103,24 @@ def build(vendor: Path = VENDOR, project: Path = ROOT) -> dict[str, int]:
     package` running meanwhile (another terminal, a test) never sees vendor/ missing or half written."""
     counts = {"dependencies": 0, "chalice": 0, "app": 0, "chalicelib": 0}
     written: set[Path] = set()
-    for name in pinned_distributions(project / "requirements.txt"):
+    for name, pinned in pinned_distributions(project / "requirements.txt"):
         distribution = importlib.metadata.distribution(name)
+        if distribution.version != pinned:
+            raise SystemExit(
+                f"{name} {distribution.version} is installed, requirements.txt pins {pinned}:"
+                " run `make test` (or pip install -r requirements.txt) first"
+            )
         for file in distribution.files or []:
             if file.suffix == ".py" and ".." not in file.parts and not file.parts[0].endswith(_METADATA):
                 source = Path(distribution.locate_file(file))
-                counts["dependencies"] += _compile(source, Path(file), vendor, written)
+                counts["dependencies"] += _compile(source, Path(file), vendor, written, UNCHECKED)
     import chalice
     import chalice.app
 
     # What chalice packages of itself (packager._iter_app_filenames): these two modules only.
     for module in (chalice, chalice.app):
         source = Path(str(module.__file__))
-        counts["chalice"] += _compile(source, Path("chalice") / source.name, vendor, written)
+        counts["chalice"] += _compile(source, Path("chalice") / source.name, vendor, written, UNCHECKED)
     counts["app"] += _compile(project / "app.py", Path("app.py"), vendor, written)
     for source in sorted((project / "chalicelib").rglob("*.py")):
         counts["chalicelib"] += _compile(source, source.relative_to(project), project)

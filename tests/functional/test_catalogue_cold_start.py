@@ -21,6 +21,7 @@ from bench import coldstart
 CATALOGUE_COLD_START = {
     "chalicelib",
     "chalicelib.api",
+    "chalicelib.api.blueprints",
     "chalicelib.api.checkout",
     "chalicelib.api.cors",  # app.py builds the API's CORSConfig from it
     "chalicelib.api.dev_payments",
@@ -56,11 +57,13 @@ CATALOGUE_COLD_START = {
     "chalicelib.checkout",
     "chalicelib.checkout.schemas",
     "chalicelib.core",
+    "chalicelib.core.aws_sdk",  # botocore finds the DynamoDB model without listing 450 services
     "chalicelib.core.clock",
     "chalicelib.core.config",
     "chalicelib.core.db",
     "chalicelib.core.document",
     "chalicelib.core.errors",
+    "chalicelib.core.fresh_stack",  # app.py's imports on a fresh thread's stack
     "chalicelib.core.ids",
     "chalicelib.core.invocation",
     "chalicelib.core.log",
@@ -84,7 +87,6 @@ CATALOGUE_COLD_START = {
     "chalicelib.order.lifecycle",
     "chalicelib.order.schemas",
     "chalicelib.payment",
-    "chalicelib.payment.gateway",
     "chalicelib.payment.webhooks",
     "chalicelib.payout",
     "chalicelib.payout.schemas",
@@ -137,7 +139,7 @@ def loaded() -> Iterator[set[str]]:
         product_id = seeded.stdout.strip().splitlines()[-1]
         # A module chalicelib/api/lazy.py named but nothing used yet is not in sys.modules.
         loaded = "sorted(sys.modules)"
-        script = coldstart._APP + f"\nprint(json.dumps({loaded}))\n"
+        script = coldstart._PLAIN_IMPORT + coldstart._APP + f"\nprint(json.dumps({loaded}))\n"
         served = subprocess.run(
             [sys.executable, "-c", script, product_id],
             cwd=coldstart.ROOT,

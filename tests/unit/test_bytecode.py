@@ -1,5 +1,6 @@
-"""The deployed package ships bytecode for the Lambda's Python (tools/bytecode.py): checked-hash pycs, valid
-whatever file times the zip carries, for the dependencies, chalice, app.py and chalicelib."""
+"""The deployed package ships bytecode for the Lambda's Python (tools/bytecode.py): hash-based pycs, valid
+whatever file times the zip carries: unchecked for the pinned dependencies and chalice, checked for app.py
+and chalicelib, and none that differs from the source beside it."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TAG = sys.implementation.cache_tag
 
 
-def _checked_hash_of(pyc: Path, source: Path) -> bool:
-    """PEP 552 header: flags 0b11 = hash-based and checked; then the source's hash."""
+def _hash_based_of(pyc: Path, source: Path, checked: bool = True) -> bool:
+    """PEP 552 header: flags 0b11 = hash-based and checked, 0b01 = hash-based, unchecked; then the
+    source's hash."""
     header = pyc.read_bytes()[:16]
     flags = int.from_bytes(header[4:8], "little")
-    return flags == 0b11 and header[8:16] == importlib.util.source_hash(source.read_bytes())
+    return flags == (0b11 if checked else 0b01) and header[8:16] == importlib.util.source_hash(
+        source.read_bytes()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,7 @@ def vendor(tmp_path_factory: pytest.TempPathFactory) -> Path:
     "source",
     ["botocore/client.py", "pynamodb/models.py", "msgspec/__init__.py", "chalice/app.py", "app.py"],
 )
-def test_vendor_holds_checked_hash_bytecode_of_what_the_package_imports(vendor: Path, source: str) -> None:
+def test_vendor_holds_hash_based_bytecode_of_what_the_package_imports(vendor: Path, source: str) -> None:
     pyc = vendor / importlib.util.cache_from_source(source)
     assert pyc.name.endswith(f".{TAG}.pyc")
     origin = ROOT / "app.py" if source == "app.py" else None
@@ -50,13 +54,14 @@ def test_vendor_holds_checked_hash_bytecode_of_what_the_package_imports(vendor: 
             if top == "chalice"
             else Path(importlib.util.find_spec(top).origin).parent / Path(*Path(source).parts[1:])  # type: ignore[arg-type]
         )
-    assert _checked_hash_of(pyc, origin)
+    # Our own app.py is edited: checked against its source on import. The wheels' files are not.
+    assert _hash_based_of(pyc, origin, checked=source == "app.py")
     assert not any(vendor.rglob("*.py")), "vendor/ adds bytecode only: the sources come from the wheels"
 
 
 def test_chalicelib_is_compiled_in_place_as_checked_hash(vendor: Path) -> None:
     source = ROOT / "chalicelib" / "core" / "db.py"
-    assert _checked_hash_of(Path(importlib.util.cache_from_source(str(source))), source)
+    assert _hash_based_of(Path(importlib.util.cache_from_source(str(source))), source)
     assert not (vendor / "chalicelib").exists()  # chalice zips chalicelib/ with its __pycache__ itself
 
 
@@ -80,6 +85,8 @@ def test_the_deployed_package_compiles_nothing_on_a_catalogue_cold_start(tmp_pat
     task = tmp_path / "task"
     with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as package:
         package.extractall(task)
+    # Every pyc the package ships matches the source beside it: none would run other code (unchecked).
+    assert bytecode.stale(task) == []
     # Any module compiled from source would show up in sys.modules with no cached bytecode used:
     # SourceFileLoader records which file it read the code from; we compare against __cached__.
     probe = (
@@ -108,3 +115,33 @@ def test_the_deployed_package_compiles_nothing_on_a_catalogue_cold_start(tmp_pat
         p for p in __import__("json").loads(ran.stdout.strip().splitlines()[-1]) if p.startswith(str(task))
     ]
     assert not compiled, f"compiled from source on a cold start: {compiled[:10]}"
+
+
+def test_a_pyc_that_differs_from_its_source_is_reported_stale(tmp_path: Path) -> None:
+    import py_compile
+
+    for name, text in (("fresh", "x = 1\n"), ("edited", "x = 1\n"), ("timestamped", "x = 1\n")):
+        (tmp_path / f"{name}.py").write_text(text)
+        mode = py_compile.PycInvalidationMode.TIMESTAMP if name == "timestamped" else bytecode.UNCHECKED
+        py_compile.compile(
+            str(tmp_path / f"{name}.py"),
+            cfile=importlib.util.cache_from_source(str(tmp_path / f"{name}.py")),
+            invalidation_mode=mode,
+        )
+    (tmp_path / "edited.py").write_text("x = 2\n")
+    assert bytecode.stale(tmp_path) == [
+        f"__pycache__/edited.{TAG}.pyc",
+        f"__pycache__/timestamped.{TAG}.pyc",
+    ]
+
+
+def test_build_refuses_a_virtualenv_that_differs_from_the_pins(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pynamodb==0.0.1\n")
+    with pytest.raises(SystemExit, match=r"pynamodb .* is installed, requirements.txt pins 0\.0\.1"):
+        bytecode.build(vendor=tmp_path / "vendor", project=tmp_path)
+    assert not (tmp_path / "vendor").exists()
+
+
+def test_pins_are_read_with_their_versions() -> None:
+    pins = dict(bytecode.pinned_distributions())
+    assert pins["pynamodb"] == "6.1.0" and pins["botocore"].count(".") == 2

@@ -5,11 +5,11 @@
 Creates or updates the CloudFormation stack `digital-mall-<stage>` from infra/mall-stack.yaml (with your
 AWS credentials and region), waits for it, then writes the stage's resource names from the stack's outputs
 into the stage's `environment_variables` (table, its stream, image bucket and queues, and IMAGE_BASE_URL
-when the stack has a CDN). Run again after `chalice deploy`: it then also passes the REST API that
-`chalice deploy` created (.chalice/deployed/<stage>.json), so the stack writes API Gateway's own answers in
-the error shape, and publishes them with a new API deployment (README, "Deploying"). Last, it writes the
-bytecode `chalice deploy` then ships (tools/bytecode.py), so the next command deploys a package that
-compiles nothing on a cold start.
+when the stack has a CDN). Run it once per stage and again when the template changes; then
+`python -m tools.deploy_api --stage <stage>` builds the bytecode, runs `chalice deploy` and writes API
+Gateway's own answers onto the API it made (README, "Deploying"). Once that API exists
+(.chalice/deployed/<stage>.json), this passes it to the stack too and publishes a new API deployment: an
+update without it would delete those answers.
 """
 
 from __future__ import annotations
@@ -137,7 +137,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     cdn.add_argument("--no-cdn", dest="cdn", action="store_const", const="false", help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=CONFIG, help=argparse.SUPPRESS)
-    parser.add_argument("--skip-bytecode", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     operator = {"AlarmEmail": args.alarm_email, "WithCdn": args.cdn}
 
@@ -153,10 +152,6 @@ def main(argv: list[str] | None = None) -> None:
         # Publishes the gateway responses the stack just wrote (API Gateway serves a deployment).
         session.client("apigateway").create_deployment(restApiId=api_id, stageName="api")
         print(f"gateway responses published on REST API {api_id}")
-    if not args.skip_bytecode:
-        from tools import bytecode
-
-        bytecode.main([])
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def test_one_command_deploys_the_stack_and_leaves_no_placeholder(
     config: Path, stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = json.loads(config.read_text())
-    deploy_stack.main(["--stage", stage, "--config", str(config), "--skip-bytecode"])
+    deploy_stack.main(["--stage", stage, "--config", str(config)])
 
     after = json.loads(config.read_text())
     variables = after["stages"][stage]["environment_variables"]
@@ -60,9 +60,9 @@ def test_one_command_deploys_the_stack_and_leaves_no_placeholder(
 
 
 def test_running_it_again_updates_the_same_stack(config: Path) -> None:
-    deploy_stack.main(["--stage", "prod", "--config", str(config), "--skip-bytecode"])
+    deploy_stack.main(["--stage", "prod", "--config", str(config)])
     first = config.read_text()
-    deploy_stack.main(["--stage", "prod", "--config", str(config), "--skip-bytecode"])
+    deploy_stack.main(["--stage", "prod", "--config", str(config)])
     assert config.read_text() == first
     assert len(boto3.client("cloudformation").list_stacks()["StackSummaries"]) == 1
 

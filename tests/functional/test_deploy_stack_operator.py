@@ -1,8 +1,8 @@
 """`python -m tools.deploy_stack --alarm-email ... --cdn`: the operator's two stack parameters (README,
-"Alarms and the image CDN") are passed when given and kept on every later run (step 4 runs it again after each
-`chalice deploy`): an update that left them out would fall back to the defaults, dropping the alarm
-e-mail and deleting the CDN. On moto's CloudFormation, which cannot create CloudFront: the CDN is checked
-on the parameters sent."""
+"Alarms and the image CDN") are passed when given and kept on every later run (and by tools.deploy_api's
+stack update after each `chalice deploy`): an update that left them out would fall back to the defaults,
+dropping the alarm e-mail and deleting the CDN. On moto's CloudFormation, which cannot create
+CloudFront: the CDN is checked on the parameters sent."""
 
 from __future__ import annotations
 

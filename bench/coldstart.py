@@ -1,9 +1,11 @@
 """Cold start: a fresh interpreter that serves one request, against a moto server on loopback.
 
 Headline, as Lambda runs it: (B, deployed) the package `chalice package --stage prod` builds (what `chalice
-deploy` uploads, with the bytecode of tools/bytecode.py when vendor/ holds it), unzipped into a read-only
-directory and run with `python -B` and nothing else on the path, `import app` + `GET /products/{id}` to
-the response, against (A) below from the virtualenv. Target B/A <= 1.15 (TARGET_DEPLOYED).
+deploy` uploads, with the bytecode tools/bytecode.py writes first, as tools.deploy_api does; every pyc
+checked against its source), unzipped into a read-only directory and run with `python -B` and nothing
+else on the path, app.py imported as the runtime's bootstrap imports a handler, `import app` + `GET
+/products/{id}` to the response, against (A) below from the virtualenv. Target B/A <= 1.15
+(TARGET_DEPLOYED).
 
 (A) baseline: `import pynamodb.models`, a minimal model of the table, one GetItem of the product.
 (B) app: `import app`, then one `GET /products/{id}` through `app.app(event, context)` with an API Gateway
@@ -271,7 +273,7 @@ def run(runs: int = RUNS) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from tools import bytecode
 
-    # What tools.deploy_stack does before `chalice deploy`: the package ships bytecode for this Python.
+    # What tools.deploy_api does before `chalice deploy`: the package ships bytecode for this Python.
     bytecode.build()
     workdir = Path(tempfile.mkdtemp(prefix="coldstart-"))
     task = deployment_package(workdir)

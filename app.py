@@ -12,13 +12,13 @@ gc.disable()
 # can make each regular-expression compile map and unmap memory (chalicelib/core/fresh_stack.py).
 from chalicelib.core.fresh_stack import import_on_fresh_stack
 
-import_on_fresh_stack("chalicelib.core.db", "chalicelib.api.blueprints", "chalicelib.core.invocation")
+import_on_fresh_stack("chalicelib.core.db", "chalicelib.api.routes", "chalicelib.core.invocation")
 
 from chalice import Chalice, Cron, Rate
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib.api.blueprints import blueprints
 from chalicelib.api.cors import cors_config
+from chalicelib.api.routes import register_routes
 from chalicelib.api.routing import chalice_errors_in_our_shape
 from chalicelib.core.config import settings
 from chalicelib.core.invocation import observed
@@ -40,8 +40,8 @@ if "chalice.local" in sys.modules:
 
     answer_like_the_deployed_gateway()
 
-for blueprint in blueprints():
-    app.register_blueprint(blueprint)
+# Every route, each route module loaded on its first request (chalicelib/api/routes.py).
+register_routes(app)
 
 gc.freeze()
 gc.enable()

@@ -124,6 +124,10 @@ def build(vendor: Path = VENDOR, project: Path = ROOT) -> dict[str, int]:
     counts["app"] += _compile(project / "app.py", Path("app.py"), vendor, written)
     for source in sorted((project / "chalicelib").rglob("*.py")):
         counts["chalicelib"] += _compile(source, source.relative_to(project), project)
+    for pyc in (project / "chalicelib").rglob("__pycache__/*.pyc"):
+        # A module removed since (a pull, a rename): chalice would still zip its bytecode.
+        if not (pyc.parent.parent / (pyc.name.split(".")[0] + ".py")).exists():
+            pyc.unlink(missing_ok=True)
     for path in sorted(vendor.rglob("*"), reverse=True):  # files before their folders
         if path.is_file() and path not in written:
             path.unlink(missing_ok=True)

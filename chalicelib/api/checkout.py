@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.checkout.schemas import (
@@ -25,14 +23,12 @@ carts = lazy("chalicelib.checkout.cart")
 checkouts = lazy("chalicelib.checkout.service")
 orders = lazy("chalicelib.order.service")
 
-checkout = Blueprint(__name__)
 TAG = "Cart and checkout"
 CART = ("X-Cart-Token",)
 Headers = dict[str, str | None]
 
 
 @endpoint(
-    checkout,
     "POST",
     "/carts",
     summary="Open a cart (optionally with lines)",
@@ -47,7 +43,6 @@ def create_cart(body: NewCart) -> CreatedCart:
 
 
 @endpoint(
-    checkout,
     "GET",
     "/carts/{cart_id}",
     summary="The cart, priced now, per shop",
@@ -61,7 +56,6 @@ def get_cart(cart_id: str, headers: Headers) -> Cart:
 
 
 @endpoint(
-    checkout,
     "POST",
     "/carts/{cart_id}/lines",
     summary="Add units of a variant",
@@ -76,7 +70,6 @@ def add_line(cart_id: str, headers: Headers, body: LineIn) -> Cart:
 
 
 @endpoint(
-    checkout,
     "PUT",
     "/carts/{cart_id}/lines/{variant_id}",
     summary="Set a line's quantity",
@@ -91,7 +84,6 @@ def set_quantity(cart_id: str, variant_id: str, headers: Headers, body: Quantity
 
 
 @endpoint(
-    checkout,
     "DELETE",
     "/carts/{cart_id}/lines/{variant_id}",
     summary="Remove a line",
@@ -105,7 +97,6 @@ def remove_line(cart_id: str, variant_id: str, headers: Headers) -> Cart:
 
 
 @endpoint(
-    checkout,
     "PUT",
     "/carts/{cart_id}/shops/{shop_id}/fulfilment",
     summary="Choose pickup in store or local delivery for one shop's part",
@@ -120,7 +111,6 @@ def set_fulfilment(cart_id: str, shop_id: str, headers: Headers, body: Fulfilmen
 
 
 @endpoint(
-    checkout,
     "GET",
     "/carts/{cart_id}/shops/{shop_id}/pickup-slots",
     summary="Pickup slots one shop of the cart can honour now, on one day or a range of at most 14 days"
@@ -136,7 +126,6 @@ def pickup_slots(cart_id: str, shop_id: str, headers: Headers, query: PickupSlot
 
 
 @endpoint(
-    checkout,
     "POST",
     "/carts/{cart_id}/checkout",
     summary="Reserve stock, create the order and its payment (idempotent per Idempotency-Key)",
@@ -152,7 +141,6 @@ def checkout_cart(cart_id: str, headers: Headers, body: CheckoutIn) -> CheckoutR
 
 
 @endpoint(
-    checkout,
     "GET",
     "/orders/{order_id}",
     summary="The customer's order, status per shop",
@@ -166,7 +154,6 @@ def get_order(order_id: str, headers: Headers) -> Order:
 
 
 @endpoint(
-    checkout,
     "POST",
     "/orders/{order_id}/cancel",
     summary="Give up paying: cancel the unpaid order, release its stock and slots, reopen the cart",
@@ -182,7 +169,6 @@ def give_up_order(order_id: str, headers: Headers) -> Order:
 
 
 @endpoint(
-    checkout,
     "POST",
     "/orders/{order_id}/shops/{shop_id}/cancel",
     summary="Cancel one shop's part of the order (until it is ready or on its way); refunded in full",

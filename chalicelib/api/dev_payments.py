@@ -7,8 +7,6 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote, urlencode
 
-from chalice import Blueprint
-
 from chalicelib.api.payments import handle_connect_webhook, handle_stripe_webhook
 from chalicelib.api.routing import endpoint
 from chalicelib.core.document import Document
@@ -16,7 +14,6 @@ from chalicelib.order.schemas import EventQuery, OrderEventPage
 from chalicelib.payment.webhooks import WebhookAck
 from chalicelib.payout.schemas import OnboardingQuery, SweepQuery, SweepRun
 
-simulated_payments = Blueprint(__name__)
 TAG = "Development"
 
 
@@ -29,7 +26,6 @@ def _deliver_connect(body: bytes, signature: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/payments/{payment_intent_id}/succeed",
     summary="Simulated gateway: the customer pays; a signed webhook is delivered",
@@ -44,7 +40,6 @@ def simulate_success(payment_intent_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/payments/{payment_intent_id}/fail",
     summary="Simulated gateway: the payment fails; a signed webhook is delivered",
@@ -59,7 +54,6 @@ def simulate_failure(payment_intent_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "GET",
     "/dev/events",
     summary="Order events recorded today (and yesterday), newest first: what notifications will send",
@@ -77,7 +71,6 @@ def recent_events(query: EventQuery) -> OrderEventPage:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/accounts/{account_id}/complete",
     summary="Simulated Stripe: the shop finishes onboarding; a signed account.updated is delivered",
@@ -91,7 +84,6 @@ def complete_onboarding(account_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/accounts/{account_id}/restrict",
     summary="Simulated Stripe: Stripe restricts the account until the shop sends a document",
@@ -105,7 +97,6 @@ def restrict_account(account_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/accounts/{account_id}/disconnect",
     summary="Simulated Stripe: the shop removes the mall's access (account.application.deauthorized)",
@@ -119,7 +110,6 @@ def disconnect_account(account_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/payouts/{bank_payout_id}/paid",
     summary="Simulated bank: the payout reached the shop's bank (payout.paid)",
@@ -133,7 +123,6 @@ def bank_paid(bank_payout_id: str) -> WebhookAck:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/payouts/{bank_payout_id}/returned",
     summary="Simulated bank: the bank sends the payout back (payout.failed)",
@@ -161,7 +150,6 @@ _RETURN = "/payouts/onboarding/return"
 
 
 @endpoint(
-    simulated_payments,
     "GET",
     "/dev/connect/accounts/{account_id}/onboarding",
     summary="Simulated Stripe onboarding page (where the account link leads locally)",
@@ -179,7 +167,6 @@ def onboarding_page(account_id: str, query: OnboardingQuery) -> Document:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/connect/accounts/{account_id}/complete-form",
     summary="The onboarding page's button: completes onboarding and shows where to go next",
@@ -202,7 +189,6 @@ def complete_from_page(account_id: str, query: OnboardingQuery) -> Document:
 
 
 @endpoint(
-    simulated_payments,
     "GET",
     "/dev/connect/accounts/{account_id}/dashboard",
     summary="Simulated Express dashboard: the connected account's Stripe balance",
@@ -225,7 +211,6 @@ def dashboard(account_id: str) -> Document:
 
 
 @endpoint(
-    simulated_payments,
     "POST",
     "/dev/payouts/run",
     summary="Run the payout sweep now, paying each due shop at once (days_ahead: as if later)",

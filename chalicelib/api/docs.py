@@ -1,12 +1,16 @@
+"""The OpenAPI document of every declared route (chalicelib/api/openapi.py builds it on first request)."""
+
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from typing import Any
 
-docs = Blueprint(__name__)
+from chalice import Response
+
+from chalicelib.api.routing import serve
 
 
-@docs.route("/openapi.json", methods=["GET"])
-def openapi_document() -> Response:
+@serve("GET", "/openapi.json")
+def openapi_document(request: Any) -> Response:
     import json
 
     from chalicelib.api.openapi import document

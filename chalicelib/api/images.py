@@ -4,8 +4,6 @@ POST, uploads to S3 directly, and the processing Lambda publishes the renditions
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
@@ -13,13 +11,11 @@ from chalicelib.auth.service import Principal
 from chalicelib.images.schemas import Image, ImageList, ImageOrder, ImageUpdate, ImageUpload, ImageUploadIn
 
 images = lazy("chalicelib.images.service")
-product_images = Blueprint(__name__)
 TAG = "Retailer"
 KEY = Role.RETAILER
 
 
 @endpoint(
-    product_images,
     "POST",
     "/retailer/products/{product_id}/images",
     summary="Start an image upload: returns a presigned S3 POST form valid for 5 minutes",
@@ -35,7 +31,6 @@ def start_image_upload(principal: Principal, product_id: str, body: ImageUploadI
 
 
 @endpoint(
-    product_images,
     "GET",
     "/retailer/products/{product_id}/images",
     summary="A product's images, with pending uploads and the reason a refused one failed",
@@ -48,7 +43,6 @@ def list_product_images(principal: Principal, product_id: str) -> ImageList:
 
 
 @endpoint(
-    product_images,
     "PUT",
     "/retailer/products/{product_id}/image-order",
     summary="Reorder a product's images; the first is the cover",
@@ -63,7 +57,6 @@ def reorder_product_images(principal: Principal, product_id: str, body: ImageOrd
 
 
 @endpoint(
-    product_images,
     "PATCH",
     "/retailer/products/{product_id}/images/{image_id}",
     summary="Set an image's alt text",
@@ -77,7 +70,6 @@ def update_product_image(principal: Principal, product_id: str, image_id: str, b
 
 
 @endpoint(
-    product_images,
     "DELETE",
     "/retailer/products/{product_id}/images/{image_id}",
     summary="Delete an image and its files",

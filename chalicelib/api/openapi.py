@@ -26,6 +26,10 @@ _SECURITY = {Role.RETAILER: "retailerKey", Role.OPERATOR: "operatorKey"}
 
 @cache
 def document() -> dict[str, Any]:
+    # Route modules load on first use: the document needs every route's declaration.
+    from chalicelib.api.routes import load_every_route_module
+
+    load_every_route_module()
     types: list[Any] = [ErrorBody]
     for route in ROUTES:
         types += [t for t in (route.body, route.query, route.response) if t is not None]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
@@ -18,13 +16,11 @@ from chalicelib.shop.schemas import (
 )
 
 shops = lazy("chalicelib.shop.service")
-operator = Blueprint(__name__)
 TAG = "Operator"
 KEY = Role.OPERATOR
 
 
 @endpoint(
-    operator,
     "POST",
     "/operator/shops",
     summary="Open a shop; returns its first API key once",
@@ -39,7 +35,6 @@ def open_shop(principal: Principal, body: ShopProfile) -> CreatedShop:
 
 
 @endpoint(
-    operator,
     "GET",
     "/operator/shops",
     summary="All shops by status",
@@ -52,15 +47,12 @@ def list_shops(principal: Principal, query: OperatorShopListQuery) -> RetailerSh
     return shops.operator_list_shops(query)
 
 
-@endpoint(
-    operator, "GET", "/operator/shops/{shop_id}", summary="One shop", tag=TAG, auth=KEY, response=RetailerShop
-)
+@endpoint("GET", "/operator/shops/{shop_id}", summary="One shop", tag=TAG, auth=KEY, response=RetailerShop)
 def get_shop(principal: Principal, shop_id: str) -> RetailerShop:
     return shops.operator_get_shop(shop_id)
 
 
 @endpoint(
-    operator,
     "POST",
     "/operator/shops/{shop_id}/api-key",
     summary="Rotate a shop's API key; the old one stops working",
@@ -74,7 +66,6 @@ def rotate_key(principal: Principal, shop_id: str) -> RotatedKey:
 
 
 @endpoint(
-    operator,
     "POST",
     "/operator/shops/{shop_id}/suspend",
     summary="Suspend a shop: hidden from storefronts, read-only for its retailer",
@@ -88,7 +79,6 @@ def suspend_shop(principal: Principal, shop_id: str) -> RetailerShop:
 
 
 @endpoint(
-    operator,
     "POST",
     "/operator/shops/{shop_id}/reactivate",
     summary="Reactivate a suspended shop",

@@ -3,8 +3,6 @@ refunds to see through, and the mall's monthly commission report."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
@@ -23,13 +21,11 @@ from chalicelib.payout.schemas import (
     Statement,
 )
 
-operator_payouts = Blueprint(__name__)
 TAG = "Operator payouts"
 KEY = Role.OPERATOR
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/commission",
     summary="The mall's default commission",
@@ -44,7 +40,6 @@ def get_commission(principal: Principal) -> Commission:
 
 
 @endpoint(
-    operator_payouts,
     "PUT",
     "/operator/commission",
     summary="Set the mall's default commission (0-50 % of goods incl. VAT, plus a fixed fee per sub-order)",
@@ -60,7 +55,6 @@ def set_commission(principal: Principal, body: CommissionIn) -> Commission:
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/shops/{shop_id}/commission",
     summary="The commission a shop's new orders get (its override, else the default)",
@@ -75,7 +69,6 @@ def get_shop_commission(principal: Principal, shop_id: str) -> Commission:
 
 
 @endpoint(
-    operator_payouts,
     "PUT",
     "/operator/shops/{shop_id}/commission",
     summary="Override the commission for one shop (its past orders keep theirs)",
@@ -91,7 +84,6 @@ def set_shop_commission(principal: Principal, shop_id: str, body: CommissionIn) 
 
 
 @endpoint(
-    operator_payouts,
     "DELETE",
     "/operator/shops/{shop_id}/commission",
     summary="Remove a shop's override: its new orders get the default again",
@@ -106,7 +98,6 @@ def remove_shop_commission(principal: Principal, shop_id: str) -> Commission:
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/payouts",
     summary="Payouts by status, newest first (failed by default: the ones to look at)",
@@ -122,7 +113,6 @@ def list_payouts(principal: Principal, query: OperatorPayoutQuery) -> PayoutPage
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/payouts/{payout_id}",
     summary="One payout's statement",
@@ -137,7 +127,6 @@ def get_payout(principal: Principal, payout_id: str) -> Statement:
 
 
 @endpoint(
-    operator_payouts,
     "POST",
     "/operator/payouts/{payout_id}/retry",
     summary="Ask Stripe again for a payout still moving money (the same idempotency keys)",
@@ -155,7 +144,6 @@ def retry_payout(principal: Principal, payout_id: str) -> ShopPayoutRun:
 
 
 @endpoint(
-    operator_payouts,
     "POST",
     "/operator/shops/{shop_id}/payouts",
     summary="Pay a shop its available balance now",
@@ -175,7 +163,6 @@ def pay_shop_now(principal: Principal, shop_id: str) -> PayNow:
 
 
 @endpoint(
-    operator_payouts,
     "POST",
     "/operator/shops/{shop_id}/payouts/pause",
     summary="Hold a shop's payouts (it keeps earning)",
@@ -190,7 +177,6 @@ def pause_payouts(principal: Principal, shop_id: str) -> ScheduleOut:
 
 
 @endpoint(
-    operator_payouts,
     "POST",
     "/operator/shops/{shop_id}/payouts/resume",
     summary="Let a shop's payouts go again: due at the next sweep",
@@ -205,7 +191,6 @@ def resume_payouts(principal: Principal, shop_id: str) -> ScheduleOut:
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/shops/{shop_id}/balance",
     summary="A shop's balance, as its retailer sees it",
@@ -222,7 +207,6 @@ def shop_balance(principal: Principal, shop_id: str) -> Balance:
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/commission/report",
     summary="The mall's commission for a month: earned, returned with refunds, Stripe fees where known",
@@ -238,7 +222,6 @@ def commission_report(principal: Principal, query: ReportQuery) -> CommissionRep
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/commission/report.csv",
     summary="The same report as CSV (amounts in euros)",
@@ -254,7 +237,6 @@ def commission_report_csv(principal: Principal, query: ReportQuery) -> Document:
 
 
 @endpoint(
-    operator_payouts,
     "GET",
     "/operator/refunds",
     summary="Refunds still pending or failed, mall-wide (a failed refund of a cancelled order is retried)",
@@ -270,7 +252,6 @@ def list_refunds(principal: Principal, query: OperatorRefundQuery) -> RefundPage
 
 
 @endpoint(
-    operator_payouts,
     "POST",
     "/operator/orders/{order_id}/refunds/{refund_id}/retry",
     summary="Ask the payment provider again for a pending or failed refund",

@@ -7,13 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import endpoint
 from chalicelib.core.log import logger
 from chalicelib.payment.webhooks import WebhookAck
 
-payments = Blueprint(__name__)
 TAG = "Webhooks"
 
 # What each Stripe endpoint must be subscribed to: the README's Deploying section lists these two, and a
@@ -37,7 +34,6 @@ CONNECT_EVENTS = (
 
 
 @endpoint(
-    payments,
     "POST",
     "/webhooks/stripe",
     summary="Stripe platform events (signed): payments, refunds, disputes",
@@ -53,7 +49,6 @@ def stripe_webhook(headers: dict[str, str | None], raw_body: bytes) -> WebhookAc
 
 
 @endpoint(
-    payments,
     "POST",
     "/webhooks/stripe-connect",
     summary="Stripe Connect events (signed with the Connect endpoint's own secret): accounts, bank payouts",

@@ -3,8 +3,6 @@ key's shop; another shop's ids answer 404."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
@@ -24,18 +22,16 @@ from chalicelib.shop.schemas import RetailerShop, ShopProfileUpdate
 
 catalog = lazy("chalicelib.catalog.service")
 shops = lazy("chalicelib.shop.service")
-retailer = Blueprint(__name__)
 TAG = "Retailer"
 KEY = Role.RETAILER
 
 
-@endpoint(retailer, "GET", "/retailer/shop", summary="My shop", tag=TAG, auth=KEY, response=RetailerShop)
+@endpoint("GET", "/retailer/shop", summary="My shop", tag=TAG, auth=KEY, response=RetailerShop)
 def my_shop(principal: Principal) -> RetailerShop:
     return shops.retailer_get_shop(principal)
 
 
 @endpoint(
-    retailer,
     "PATCH",
     "/retailer/shop",
     summary="Update my shop's profile",
@@ -50,7 +46,6 @@ def update_my_shop(principal: Principal, body: ShopProfileUpdate) -> RetailerSho
 
 
 @endpoint(
-    retailer,
     "GET",
     "/retailer/products",
     summary="My products, active or not",
@@ -64,7 +59,6 @@ def my_products(principal: Principal, query: ProductListQuery) -> ProductPage:
 
 
 @endpoint(
-    retailer,
     "POST",
     "/retailer/products",
     summary="Create a product with its variants",
@@ -80,7 +74,6 @@ def create_product(principal: Principal, body: ProductIn) -> Product:
 
 
 @endpoint(
-    retailer,
     "GET",
     "/retailer/products/{product_id}",
     summary="One of my products",
@@ -93,7 +86,6 @@ def my_product(principal: Principal, product_id: str) -> Product:
 
 
 @endpoint(
-    retailer,
     "PATCH",
     "/retailer/products/{product_id}",
     summary="Update a product; active=false takes it off the storefront",
@@ -108,7 +100,6 @@ def update_product(principal: Principal, product_id: str, body: ProductUpdate) -
 
 
 @endpoint(
-    retailer,
     "POST",
     "/retailer/products/{product_id}/variants",
     summary="Add a variant",
@@ -124,7 +115,6 @@ def add_variant(principal: Principal, product_id: str, body: VariantIn) -> Produ
 
 
 @endpoint(
-    retailer,
     "PATCH",
     "/retailer/products/{product_id}/variants/{variant_id}",
     summary="Update a variant (price, SKU, options, active)",
@@ -139,7 +129,6 @@ def update_variant(principal: Principal, product_id: str, variant_id: str, body:
 
 
 @endpoint(
-    retailer,
     "POST",
     "/retailer/products/{product_id}/variants/{variant_id}/stock",
     summary="Set or adjust a variant's stock",

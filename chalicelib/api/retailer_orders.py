@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
@@ -21,12 +19,10 @@ from chalicelib.order.schemas import (
 
 fulfilment = lazy("chalicelib.order.fulfilment")
 orders = lazy("chalicelib.order.service")
-retailer_orders = Blueprint(__name__)
 TAG = "Retailer"
 
 
 @endpoint(
-    retailer_orders,
     "GET",
     "/retailer/orders",
     summary="My shop's sub-orders, newest first",
@@ -40,7 +36,6 @@ def my_orders(principal: Principal, query: SubOrderListQuery) -> SubOrderPage:
 
 
 @endpoint(
-    retailer_orders,
     "GET",
     "/retailer/orders/{order_id}",
     summary="My shop's part of one order",
@@ -53,7 +48,6 @@ def my_order(principal: Principal, order_id: str) -> SubOrder:
 
 
 @endpoint(
-    retailer_orders,
     "POST",
     "/retailer/orders/{order_id}/status",
     summary="Move my shop's part of an order to its next status (collected needs the customer's code)",
@@ -68,7 +62,6 @@ def change_status(principal: Principal, order_id: str, body: StatusChangeIn) -> 
 
 
 @endpoint(
-    retailer_orders,
     "POST",
     "/retailer/orders/{order_id}/refunds",
     summary="Refund my shop's part of an order, whole (lines null; cancels it before hand-over) or by lines",
@@ -87,7 +80,6 @@ def create_refund(principal: Principal, order_id: str, body: RefundIn) -> Refund
 
 
 @endpoint(
-    retailer_orders,
     "GET",
     "/retailer/orders/{order_id}/refunds",
     summary="My shop's refunds of one order, oldest first",
@@ -102,7 +94,6 @@ def list_refunds(principal: Principal, order_id: str) -> RefundPage:
 
 
 @endpoint(
-    retailer_orders,
     "POST",
     "/retailer/orders/{order_id}/refunds/{refund_id}/retry",
     summary="Ask the payment provider again: a pending refund (same key) or a failed cancellation refund",

@@ -4,8 +4,6 @@ Domain code is imported inside the handlers: a catalogue cold start never loads 
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import Principal
@@ -21,13 +19,11 @@ from chalicelib.payout.schemas import (
     Statement,
 )
 
-retailer_payouts = Blueprint(__name__)
 TAG = "Retailer payouts"
 KEY = Role.RETAILER
 
 
 @endpoint(
-    retailer_payouts,
     "POST",
     "/retailer/payouts/account",
     summary="Create my shop's Stripe account (once) and get a fresh onboarding link",
@@ -45,7 +41,6 @@ def create_account(principal: Principal, base_url: str) -> PayoutAccount:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/retailer/payouts/account",
     summary="My payout account: not_started, onboarding, active, restricted or disconnected",
@@ -60,7 +55,6 @@ def my_account(principal: Principal) -> PayoutAccount:
 
 
 @endpoint(
-    retailer_payouts,
     "POST",
     "/retailer/payouts/account/link",
     summary="A new onboarding link (links are single-use and expire within minutes)",
@@ -77,7 +71,6 @@ def new_link(principal: Principal, base_url: str) -> PayoutAccount:
 
 
 @endpoint(
-    retailer_payouts,
     "PUT",
     "/retailer/payouts/schedule",
     summary="How often I am paid: daily, weekly (on a weekday), monthly (on a day) or manual",
@@ -93,7 +86,6 @@ def set_schedule(principal: Principal, body: ScheduleIn) -> ScheduleOut:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/retailer/balance",
     summary="My balance: pending, on hold, disputed, available, carried forward, in transit, paid out",
@@ -108,7 +100,6 @@ def my_balance(principal: Principal) -> Balance:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/retailer/payouts",
     summary="My payouts, newest first",
@@ -124,7 +115,6 @@ def my_payouts(principal: Principal, query: PayoutListQuery) -> PayoutPage:
 
 
 @endpoint(
-    retailer_payouts,
     "POST",
     "/retailer/payouts",
     summary="Pay out my available balance now (a manual schedule's way to be paid)",
@@ -143,7 +133,6 @@ def pay_me_now(principal: Principal) -> PayNow:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/retailer/payouts/{payout_id}",
     summary="One payout's statement: every order line, sale, commission, refund, clawback and the net",
@@ -158,7 +147,6 @@ def my_statement(principal: Principal, payout_id: str) -> Statement:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/retailer/payouts/{payout_id}/statement.csv",
     summary="The same statement as CSV (amounts in euros)",
@@ -181,7 +169,6 @@ _DONE = (
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/payouts/onboarding/return",
     summary="Where Stripe sends a shop back after onboarding (unless the stage sets CONNECT_RETURN_URL)",
@@ -194,7 +181,6 @@ def onboarding_returned() -> Document:
 
 
 @endpoint(
-    retailer_payouts,
     "GET",
     "/payouts/onboarding/refresh",
     summary="Where Stripe sends a shop whose onboarding link expired (unless CONNECT_REFRESH_URL is set)",

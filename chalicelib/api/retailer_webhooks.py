@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.auth.keys import Role
@@ -11,12 +9,10 @@ from chalicelib.auth.service import Principal
 from chalicelib.notify.schemas import CreatedWebhook, Webhook, WebhookIn
 
 webhooks = lazy("chalicelib.notify.webhooks")
-retailer_webhooks = Blueprint(__name__)
 TAG = "Retailer"
 
 
 @endpoint(
-    retailer_webhooks,
     "PUT",
     "/retailer/webhook",
     summary="Register (or replace) my shop's webhook; returns its signing secret once",
@@ -30,7 +26,6 @@ def register_webhook(principal: Principal, body: WebhookIn) -> CreatedWebhook:
 
 
 @endpoint(
-    retailer_webhooks,
     "GET",
     "/retailer/webhook",
     summary="My shop's webhook and its last delivery (never the secret)",
@@ -44,7 +39,6 @@ def my_webhook(principal: Principal) -> Webhook:
 
 
 @endpoint(
-    retailer_webhooks,
     "DELETE",
     "/retailer/webhook",
     summary="Remove my shop's webhook; deliveries still pending for it are dropped",

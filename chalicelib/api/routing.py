@@ -1,5 +1,10 @@
-"""Route declaration for every blueprint: parses and authenticates the request, calls the handler, maps
-domain errors to HTTP in this one place, and records each route for the OpenAPI document."""
+"""Route declaration for every route module: parses and authenticates the request, calls the handler, maps
+domain errors to HTTP in this one place, and records each route for the OpenAPI document.
+
+A route module's `@endpoint` declarations fill SERVED (what answers each method and path) and ROUTES (what
+the OpenAPI document describes) when the module is imported. The Chalice app does not import route modules
+at start: it registers every route from chalicelib/api/route_table.py and imports a route's module on the
+route's first request (chalicelib/api/routes.py), so a cold start loads only the code its request uses."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.auth.keys import Role
 from chalicelib.auth.service import authenticate
@@ -90,8 +95,37 @@ class RouteSpec:
 ROUTES: list[RouteSpec] = []
 
 
+@dataclass(frozen=True)
+class Served:
+    """What answers one method on one path: the route module that declares it, Chalice's view name and the
+    request bodies it accepts (chalicelib/api/route_table.py lists these without the view), and the view,
+    called with the request and the path parameters."""
+
+    module: str
+    method: str
+    path: str
+    name: str
+    content_types: tuple[str, ...]
+    view: Callable[..., Response]
+
+
+SERVED: dict[tuple[str, str], Served] = {}
+
+
+def serve(
+    method: str, path: str, content_types: tuple[str, ...] = ("application/json",)
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Registers `view(request, **path_params) -> Response` for `method` on `path`, undocumented: the
+    routes of @endpoint go through here too, and the OpenAPI document's own route uses it directly."""
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        SERVED[(method, path)] = Served(view.__module__, method, path, view.__name__, content_types, view)
+        return view
+
+    return register
+
+
 def endpoint(
-    bp: Blueprint,
     method: str,
     path: str,
     *,
@@ -140,8 +174,7 @@ def endpoint(
         )
         ROUTES.append(spec)
 
-        def view(**path_params: str) -> Response:
-            request = bp.current_request
+        def view(request: Any, **path_params: str) -> Response:
             started = time.perf_counter()
             logger.append_keys(request_id=(request.context or {}).get("requestId"))
             try:
@@ -168,7 +201,8 @@ def endpoint(
             return response
 
         view.__name__ = handler.__name__
-        bp.route(path, methods=[method], content_types=list(content_types))(view)
+        view.__module__ = handler.__module__
+        serve(method, path, content_types)(view)
         return handler
 
     return decorate

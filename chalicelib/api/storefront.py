@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import endpoint
 from chalicelib.catalog import service as catalog
 from chalicelib.catalog.schemas import (
@@ -16,12 +14,10 @@ from chalicelib.catalog.schemas import (
 from chalicelib.shop import service as shops
 from chalicelib.shop.schemas import NearbyQuery, Shop, ShopListQuery, ShopPage
 
-storefront = Blueprint(__name__)
 TAG = "Storefront"
 
 
 @endpoint(
-    storefront,
     "GET",
     "/categories",
     summary="The mall's categories, named in French, Dutch and English",
@@ -34,7 +30,6 @@ def list_categories() -> CategoryList:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/shops",
     summary="List the mall's shops by name",
@@ -47,7 +42,6 @@ def list_shops(query: ShopListQuery) -> ShopPage:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/shops/near",
     summary="Shops near a point, nearest first",
@@ -60,7 +54,6 @@ def shops_near(query: NearbyQuery) -> ShopPage:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/shops/{shop_id}",
     summary="One shop with its pickup and delivery options",
@@ -72,7 +65,6 @@ def get_shop(shop_id: str) -> Shop:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/shops/{shop_id}/products",
     summary="Products of a shop",
@@ -85,7 +77,6 @@ def list_shop_products(shop_id: str, query: ProductListQuery) -> ProductPage:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/products",
     summary="Products of a category, or found by words, mall-wide",
@@ -98,7 +89,6 @@ def browse_products(query: ProductSearchQuery) -> ProductPage:
 
 
 @endpoint(
-    storefront,
     "GET",
     "/products/{product_id}",
     summary="One product with its variants",

@@ -35,7 +35,10 @@ class Api:
 @pytest.fixture
 def api(aws: dict[str, str]) -> Iterator[Api]:
     from app import app
+    from chalicelib.api.routes import load_every_route_module
 
+    # Route modules load on a route's first request; tests that walk ROUTES need every declaration.
+    load_every_route_module()
     with Client(app, stage_name="test") as client:
         yield Api(client)
 

@@ -1,7 +1,9 @@
 """A catalogue cold start loads only what it uses: a fresh interpreter that imports app and serves
 `GET /products/{id}` (as Lambda calls it, against a moto server) loads exactly the chalicelib modules
-listed here. Checkout, order, payment, notification, payout and image-processing code loads on first use
-(chalicelib/api/lazy.py); the route modules import their schemas only, which declare the routes."""
+listed here. Every route is registered from chalicelib/api/route_table.py and its module loads on the
+route's first request (chalicelib/api/routes.py): only the storefront's route module loads, and the
+services it names lazily load on first use (chalicelib/api/lazy.py). Checkout, order, payment, ledger,
+payout, notification and image-processing code never loads on a catalogue request."""
 
 from __future__ import annotations
 
@@ -17,27 +19,14 @@ from bench import coldstart
 
 # Every chalicelib module a catalogue cold start may load. Adding one here is a decision: it costs every
 # cold start of the API (python -m bench --only coldstart).
-# (dev_payments: the simulated gateway's pages, registered only when PAYMENT_GATEWAY is not stripe.)
 CATALOGUE_COLD_START = {
     "chalicelib",
     "chalicelib.api",
-    "chalicelib.api.blueprints",
-    "chalicelib.api.checkout",
     "chalicelib.api.cors",  # app.py builds the API's CORSConfig from it
-    "chalicelib.api.dev_payments",
-    "chalicelib.api.docs",
-    "chalicelib.api.gateway_errors",
-    "chalicelib.api.images",
-    "chalicelib.api.lazy",
-    "chalicelib.api.operator",
-    "chalicelib.api.operator_payouts",
-    "chalicelib.api.payments",
-    "chalicelib.api.retailer",
-    "chalicelib.api.retailer_orders",
-    "chalicelib.api.retailer_payouts",
-    "chalicelib.api.retailer_webhooks",
+    "chalicelib.api.route_table",  # every route, registered without its module
+    "chalicelib.api.routes",
     "chalicelib.api.routing",
-    "chalicelib.api.storefront",
+    "chalicelib.api.storefront",  # the one route module a catalogue request loads
     "chalicelib.auth",
     "chalicelib.auth.errors",
     "chalicelib.auth.keys",
@@ -49,13 +38,11 @@ CATALOGUE_COLD_START = {
     "chalicelib.catalog.listing",
     "chalicelib.catalog.models",
     "chalicelib.catalog.reading",
-    "chalicelib.catalog.relisting",
+    "chalicelib.catalog.relisting",  # shop.service queues relistings
     "chalicelib.catalog.schemas",
     "chalicelib.catalog.search",
     "chalicelib.catalog.service",
     "chalicelib.catalog.taxonomy",
-    "chalicelib.checkout",
-    "chalicelib.checkout.schemas",
     "chalicelib.core",
     "chalicelib.core.aws_sdk",  # botocore finds the DynamoDB model without listing 450 services
     "chalicelib.core.clock",
@@ -77,19 +64,8 @@ CATALOGUE_COLD_START = {
     "chalicelib.images.schemas",
     "chalicelib.images.service",
     "chalicelib.images.storage",
-    "chalicelib.ledger",
-    "chalicelib.ledger.commission",
-    "chalicelib.ledger.schemas",
     "chalicelib.notify",
-    "chalicelib.notify.schemas",
     "chalicelib.notify.stream",
-    "chalicelib.order",
-    "chalicelib.order.lifecycle",
-    "chalicelib.order.schemas",
-    "chalicelib.payment",
-    "chalicelib.payment.webhooks",
-    "chalicelib.payout",
-    "chalicelib.payout.schemas",
     "chalicelib.shop",
     "chalicelib.shop.errors",
     "chalicelib.shop.geo",
@@ -100,6 +76,19 @@ CATALOGUE_COLD_START = {
 }
 # Code that must load on first use only: never on a catalogue request.
 NEVER = (
+    "chalicelib.api.checkout",
+    "chalicelib.api.retailer",
+    "chalicelib.api.retailer_orders",
+    "chalicelib.api.retailer_payouts",
+    "chalicelib.api.operator",
+    "chalicelib.api.operator_payouts",
+    "chalicelib.api.payments",
+    "chalicelib.api.dev_payments",
+    "chalicelib.checkout",
+    "chalicelib.order",
+    "chalicelib.ledger",
+    "chalicelib.payout",
+    "chalicelib.payment",
     "chalicelib.checkout.cart",
     "chalicelib.checkout.service",
     "chalicelib.order.service",

@@ -59,6 +59,19 @@ def test_vendor_holds_hash_based_bytecode_of_what_the_package_imports(vendor: Pa
     assert not any(vendor.rglob("*.py")), "vendor/ adds bytecode only: the sources come from the wheels"
 
 
+def test_bytecode_of_a_removed_module_is_removed(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("")
+    (tmp_path / "app.py").write_text("")
+    package = tmp_path / "chalicelib"
+    package.mkdir()
+    (package / "kept.py").write_text("x = 1\n")
+    (package / "removed.py").write_text("x = 2\n")
+    bytecode.build(vendor=tmp_path / "vendor", project=tmp_path)
+    (package / "removed.py").unlink()
+    bytecode.build(vendor=tmp_path / "vendor", project=tmp_path)
+    assert sorted(p.name for p in (package / "__pycache__").iterdir()) == [f"kept.{TAG}.pyc"]
+
+
 def test_chalicelib_is_compiled_in_place_as_checked_hash(vendor: Path) -> None:
     source = ROOT / "chalicelib" / "core" / "db.py"
     assert _hash_based_of(Path(importlib.util.cache_from_source(str(source))), source)

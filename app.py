@@ -119,11 +119,7 @@ def pay_shops(event: SQSEvent) -> None:
 
 # The relist worker: one message per recorded shop-wide change (suspension, reactivation, new name or terms)
 # rewrites the shop's products off the request (chalicelib/catalog/relisting.py; infra/mall-stack.yaml).
-# Shop writes already import the module (shop.service sends the messages), so naming the queue costs nothing.
-from chalicelib.catalog.relisting import queue_name as relist_queue_name
-
-
-@app.on_sqs_message(queue=relist_queue_name(), batch_size=1, maximum_concurrency=5)
+@app.on_sqs_message(queue=settings().relist_queue_name, batch_size=1, maximum_concurrency=5)
 def relist_shops(event: SQSEvent) -> None:
     """Brings every product of one shop to the shop's current status, name and terms."""
     from chalicelib.catalog.relisting import handle_messages

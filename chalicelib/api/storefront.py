@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib.api.lazy import lazy
 from chalicelib.api.routing import endpoint
 from chalicelib.catalog import service as catalog
 from chalicelib.catalog.schemas import (
@@ -11,8 +12,11 @@ from chalicelib.catalog.schemas import (
     ProductPage,
     ProductSearchQuery,
 )
-from chalicelib.shop import service as shops
 from chalicelib.shop.schemas import NearbyQuery, Shop, ShopListQuery, ShopPage
+
+# Shop pages and near-me load the shop service (opening hours, geohash cells) on first use: a product page
+# does not need it.
+shops = lazy("chalicelib.shop.service")
 
 TAG = "Storefront"
 

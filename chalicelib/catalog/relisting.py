@@ -17,7 +17,6 @@ still lag. Until a suspension is relisted, storefront reads filter out products 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -55,8 +54,8 @@ Sender = Callable[[dict[str, Any]], None]
 
 
 def queue_name() -> str:
-    """Read when chalice imports app.py to deploy (the stage's RELIST_QUEUE_NAME), and by the sender."""
-    return os.environ.get("RELIST_QUEUE_NAME") or f"digital-mall-{settings().stage}-relist"
+    """The stage's RELIST_QUEUE_NAME (chalicelib/core/config.py), as app.py names it for chalice deploy."""
+    return settings().relist_queue_name
 
 
 @dataclass(frozen=True)

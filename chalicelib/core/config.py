@@ -19,6 +19,8 @@ class Settings:
     image_queue_name: str
     # The payout worker's queue (infra/mall-stack.yaml), also read when chalice imports app.py to deploy.
     payout_queue_name: str
+    # The relist worker's queue (chalicelib/catalog/relisting.py), likewise.
+    relist_queue_name: str
     region: str
     # Who may call the API from a browser: `*` or one origin (chalicelib/api/cors.py), set per stage.
     cors_allow_origin: str = "*"
@@ -35,6 +37,8 @@ def settings() -> Settings:
         or f"digital-mall-{os.environ.get('STAGE', 'dev')}-image-uploads",
         payout_queue_name=os.environ.get("PAYOUT_QUEUE_NAME")
         or f"digital-mall-{os.environ.get('STAGE', 'dev')}-payouts",
+        relist_queue_name=os.environ.get("RELIST_QUEUE_NAME")
+        or f"digital-mall-{os.environ.get('STAGE', 'dev')}-relist",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
     )

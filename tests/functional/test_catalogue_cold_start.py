@@ -23,6 +23,7 @@ CATALOGUE_COLD_START = {
     "chalicelib",
     "chalicelib.api",
     "chalicelib.api.cors",  # app.py builds the API's CORSConfig from it
+    "chalicelib.api.lazy",  # the storefront names the shop service, loaded by shop pages only
     "chalicelib.api.route_table",  # every route, registered without its module
     "chalicelib.api.routes",
     "chalicelib.api.routing",
@@ -38,7 +39,6 @@ CATALOGUE_COLD_START = {
     "chalicelib.catalog.listing",
     "chalicelib.catalog.models",
     "chalicelib.catalog.reading",
-    "chalicelib.catalog.relisting",  # shop.service queues relistings
     "chalicelib.catalog.schemas",
     "chalicelib.catalog.search",
     "chalicelib.catalog.service",
@@ -68,11 +68,8 @@ CATALOGUE_COLD_START = {
     "chalicelib.notify.stream",
     "chalicelib.shop",
     "chalicelib.shop.errors",
-    "chalicelib.shop.geo",
-    "chalicelib.shop.hours",
     "chalicelib.shop.models",
     "chalicelib.shop.schemas",
-    "chalicelib.shop.service",
 }
 # Code that must load on first use only: never on a catalogue request.
 NEVER = (
@@ -89,6 +86,8 @@ NEVER = (
     "chalicelib.ledger",
     "chalicelib.payout",
     "chalicelib.payment",
+    "chalicelib.shop.service",
+    "chalicelib.catalog.relisting",
     "chalicelib.checkout.cart",
     "chalicelib.checkout.service",
     "chalicelib.order.service",

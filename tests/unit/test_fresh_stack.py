@@ -46,3 +46,23 @@ def test_an_error_raised_while_importing_reaches_the_caller(
     with pytest.raises(RuntimeError, match="broken at import"):
         import_on_fresh_stack("mall_broken_module")
     assert "mall_broken_module" not in sys.modules
+
+
+def test_the_collector_is_paused_while_importing_and_restored_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    (tmp_path / "mall_gc_probe.py").write_text("import gc\ncollecting = gc.isenabled()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert gc.isenabled()
+    import_on_fresh_stack("mall_gc_probe")
+    assert sys.modules["mall_gc_probe"].collecting is False
+    assert gc.isenabled(), "restored"
+    gc.disable()
+    try:
+        import_on_fresh_stack("json")
+        assert not gc.isenabled(), "left off when the caller had it off (app.py's start)"
+    finally:
+        gc.enable()
+        sys.modules.pop("mall_gc_probe", None)

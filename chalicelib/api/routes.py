@@ -60,6 +60,10 @@ def _loaded_on_first_use(app: Chalice, module: str, method: str, path: str) -> C
             # half run. An import waits on the import system's lock for that module until it is complete.
             # On a fresh stack, as app.py's own imports (chalicelib/core/fresh_stack.py).
             import_on_fresh_stack(module)
+            if (method, path) not in SERVED:
+                # The table is older than the module (a route renamed or removed since it was written).
+                stale = f"{module} does not declare {method} {path}: run python -m tools.route_table"
+                raise LookupError(stale)
             loaded = True
         return SERVED[(method, path)].view(app.current_request, **path_params)
 

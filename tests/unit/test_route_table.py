@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tools import route_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +101,14 @@ def test_route_modules_load_on_their_first_request_even_many_at_once() -> None:
     # The OpenAPI document loads every route module; it is complete.
     document = json.loads(next(iter(by_path["/openapi.json"]))[1])
     assert "/carts/{cart_id}/checkout" in document["paths"] and report["checkout_loaded"]
+
+
+def test_a_route_the_table_lists_but_its_module_no_longer_declares_fails_naming_the_tool() -> None:
+    from chalice import Chalice
+
+    from chalicelib.api import routes
+
+    app = Chalice(app_name="route-table-test")
+    view = routes._loaded_on_first_use(app, "chalicelib.api.storefront", "GET", "/no-longer-declared")
+    with pytest.raises(LookupError, match=r"python -m tools\.route_table"):
+        view()

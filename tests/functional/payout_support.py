@@ -4,7 +4,9 @@ orders handed over, the sweep run as if days had passed, signed Connect events."
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import random
+from datetime import UTC, datetime, timedelta, tzinfo
+from types import SimpleNamespace
 from typing import Any
 
 import stripe
@@ -139,3 +141,59 @@ class FaultyGateway:
             return result
 
         return call
+
+
+class RealisticStripe(FaultyGateway):
+    """FaultyGateway, but a scripted refusal of a key Stripe already answered with success replays it."""
+
+    def __getattr__(self, name: str) -> Any:
+        from chalicelib.payment.simulated_gateway import _key_item
+
+        call = super().__getattr__(name)
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            queue = self.faults.get(name)
+            if queue and queue[0] == "refused" and _key_item(kwargs.get("idempotency_key", "")) is not None:
+                queue[0] = "replayed"
+            return call(*args, **kwargs)
+
+        return guarded
+
+
+PINNED_START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # a Wednesday morning in Brussels
+PINNED_TICK = timedelta(milliseconds=1)
+
+
+class Pinned:
+    """What the mall reads from outside a test's steps, the same for the same steps, so a property test can
+    replay a sequence it found (to shrink it) and reach the same state: the clock starts at PINNED_START
+    on every reset and moves 1 ms per read (stamps still sort in the order things happened); ids, tokens
+    and pickup codes come from a generator seeded on every reset (the same steps make the same shop ids,
+    hence the same due shards, sweep order and payout ids, and the sweep's order decides which shop meets
+    a scripted Stripe fault); and each reset gives a fresh RealisticStripe (no faults left scripted)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from chalicelib.core import clock, ids
+        from chalicelib.order import service
+        from chalicelib.payment import gateway
+
+        self.moment, self.draws, self.stripe = PINNED_START, random.Random(0), RealisticStripe()
+        pinned = self
+
+        class PinnedDatetime(datetime):
+            @classmethod
+            def now(cls, tz: tzinfo | None = None) -> datetime:
+                pinned.moment += PINNED_TICK
+                return pinned.moment.astimezone(tz) if tz else pinned.moment.replace(tzinfo=None)
+
+        monkeypatch.setattr(clock, "datetime", PinnedDatetime)  # chalicelib.core.clock.now() reads it
+        draws = SimpleNamespace(choice=self.draws.choice, randbelow=self.draws.randrange)
+        monkeypatch.setattr(ids, "secrets", draws)
+        monkeypatch.setattr(service, "secrets", draws)
+        monkeypatch.setattr(gateway, "gateway", lambda: self.stripe)
+
+    def reset(self) -> RealisticStripe:
+        """Back to the start; returns the fresh Stripe."""
+        self.moment, self.stripe = PINNED_START, RealisticStripe()
+        self.draws.seed(0)
+        return self.stripe

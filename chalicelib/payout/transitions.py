@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.core import metrics
 from chalicelib.core.clock import iso, stamp
@@ -228,14 +228,20 @@ def mark_returned(
 
 
 def note_error(payout: PayoutItem, reason: str | None, moment: datetime) -> None:
-    """A provider call whose outcome is unknown: the payout keeps its state (and its keys) for a retry."""
-    payout.update(
-        actions=[
-            PayoutItem.last_error.set(reason or "provider_unavailable"),
-            PayoutItem.updated_at.set(stamp(moment)),
-        ],
-        condition=PayoutItem.status == payout.status,
-    )
+    """A provider call whose outcome is unknown: the payout keeps its state (and its keys) for a retry.
+    Noted only while the payout is as read: a concurrent run (a redelivered message, a pay-now) may have
+    made the same call with the same key and moved it on meanwhile, and its state stands."""
+    try:
+        payout.update(
+            actions=[
+                PayoutItem.last_error.set(reason or "provider_unavailable"),
+                PayoutItem.updated_at.set(stamp(moment)),
+            ],
+            condition=PayoutItem.status == payout.status,
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def _move(

@@ -246,6 +246,45 @@ def test_concurrent_runs_for_one_shop_settle_each_entry_once(api, mall):
     assert simulated_transfers(account_id) == 0  # transferred once and paid out once: nothing left over
 
 
+@pytest.mark.parametrize("answer", ["refused", "unknown"])
+def test_a_run_whose_bank_payout_another_run_made_meanwhile_leaves_that_run_s_state(
+    api: Any, mall: dict[str, Any], faulty: Any, answer: str
+) -> None:
+    """Two runs advance one transferred payout (what the concurrent-runs test above meets now and then):
+    while this run's bank payout call is out, the other run makes it with the same key and moves the
+    payout to in_transit; this call then fails: refused (the simulator, the balance already taken by the
+    first request) or unknown (Stripe's 409 for a key in use). Noting the error must neither crash the
+    run nor touch the payout the other run moved."""
+    from datetime import timedelta
+
+    from chalicelib.core.clock import now
+    from chalicelib.payment.gateway import PaymentProviderFailed
+    from chalicelib.payout.worker import process_shop
+
+    account_id, shop_id = onboard(api, mall["key"]), mall["bakery"]["id"]
+    sold_and_collected(api, mall)
+    later = now() + timedelta(days=8)
+    make = faulty.inner.create_bank_payout
+
+    def while_out(*args: Any, **kwargs: Any) -> Any:
+        faulty.inner.create_bank_payout = make  # the other run's call goes through
+        process_shop(shop_id, "operator", available_by=later)
+        raise PaymentProviderFailed("bank_payout", refused=answer == "refused", reason="balance_insufficient")
+
+    faulty.inner.create_bank_payout = while_out
+    if answer == "refused":
+        assert [p.status for p in process_shop(shop_id, available_by=later).payouts] == ["in_transit"]
+    else:
+        with pytest.raises(PaymentProviderFailed):  # the queue redelivers: the next run finds it moved
+            process_shop(shop_id, available_by=later)
+
+    (payout,) = payouts(api, mall["key"])
+    assert (payout["status"], payout["last_error"]) == ("in_transit", None)
+    assert [k for m, k in faulty.keys if m == "create_bank_payout"] == [f"bank-payout:{payout['id']}"] * 2
+    assert simulated_transfers(account_id) == 0  # transferred once, paid out to the bank once
+    assert process_shop(shop_id, available_by=later).outcome == "nothing_to_pay"
+
+
 def test_a_crash_after_stripe_moved_the_money_is_resumed_with_the_same_key_and_moves_it_once(
     api, mall, faulty
 ):
